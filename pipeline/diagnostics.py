@@ -1,0 +1,74 @@
+"""One way to report a problem: a Diagnostic with a location and a stable code.
+
+Messages read ``path:line: severity[CODE]: what is wrong and what to do``, the shape
+compilers and Sphinx use, so editors and CI logs can jump to the place.
+"""
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from typing import Iterable
+
+ERROR = "error"
+WARNING = "warning"
+INFO = "info"
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    path: str
+    line: int | None
+    code: str
+    severity: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.path}:{self.line}" if self.line else str(self.path)
+        return f"{where}: {self.severity}[{self.code}]: {self.message}"
+
+
+class PipelineError(Exception):
+    """An error the user can fix; carries the diagnostics that explain it."""
+
+    def __init__(self, *diagnostics: Diagnostic):
+        self.diagnostics = list(diagnostics)
+        super().__init__("\n".join(str(d) for d in diagnostics))
+
+
+def error(path, line, code, message) -> PipelineError:
+    return PipelineError(Diagnostic(str(path), line, code, ERROR, message))
+
+
+@dataclass
+class Report:
+    """Collects diagnostics for one source; stages append, the build prints."""
+
+    path: str
+    items: list[Diagnostic] = field(default_factory=list)
+
+    def add(self, line: int | None, code: str, message: str, severity: str = WARNING) -> None:
+        self.items.append(Diagnostic(self.path, line, code, severity, message))
+
+    def warn(self, line, code, message):
+        self.add(line, code, message, WARNING)
+
+    def info(self, line, code, message):
+        self.add(line, code, message, INFO)
+
+    def fail(self, line, code, message) -> PipelineError:
+        """Record an error and return the exception to raise."""
+        d = Diagnostic(self.path, line, code, ERROR, message)
+        self.items.append(d)
+        return PipelineError(d)
+
+    @property
+    def has_errors(self) -> bool:
+        return any(d.severity == ERROR for d in self.items)
+
+
+def emit(diagnostics: Iterable[Diagnostic], stream=None, min_severity: str = WARNING) -> None:
+    order = {INFO: 0, WARNING: 1, ERROR: 2}
+    stream = stream or sys.stderr
+    for d in diagnostics:
+        if order[d.severity] >= order[min_severity]:
+            print(d, file=stream)
