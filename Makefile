@@ -1,0 +1,52 @@
+# make          install what is missing, then build every text in source/ into output/
+# make test     run the test suite (installs first if needed)
+# See README.md for the rest.
+
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+OUT    ?= output
+ARGS   ?=
+
+SOURCES := $(wildcard source/*)
+CODE    := $(shell find pipeline -type f ! -name '*.pyc' 2>/dev/null)
+
+.DEFAULT_GOAL := all
+.PHONY: all install pdf epub html check test test-fast bench clean distclean
+
+all: $(OUT)/.built
+
+# The pipeline decides per edition what is stale (see pipeline/build.py); this stamp
+# only lets `make` return at once when nothing at all has changed.
+$(OUT)/.built: $(STAMP) $(SOURCES) source $(CODE)
+	$(PY) -m pipeline build -o $(OUT) $(ARGS)
+	@touch $@
+
+pdf epub html: $(STAMP)
+	$(PY) -m pipeline build -o $(OUT) --formats $@ $(ARGS)
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml constraints.txt
+	@$(MAKE) --no-print-directory system-deps
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[test]'
+	@touch $@
+
+check: all
+	$(PY) -m pipeline check $(OUT)
+
+test: $(STAMP)
+	$(PY) -m pytest -n 2 $(ARGS)
+
+test-fast: $(STAMP)
+	$(PY) -m pytest -n 2 -m "not corpus and not slow" $(ARGS)
+
+clean:
+	rm -rf $(OUT) build .pytest_cache
+
+distclean: clean
+	rm -rf $(VENV) node_modules
+
+include mk/tools.mk

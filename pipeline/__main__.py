@@ -1,0 +1,152 @@
+"""Command line: build, normalize, check."""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from .diagnostics import ERROR, WARNING, PipelineError, emit
+
+
+class Progress:
+    """Progress on a terminal (rich); a single summary line otherwise."""
+
+    def __init__(self):
+        self.tty = sys.stderr.isatty()
+        self.bar = None
+
+    def start(self, total):
+        if self.tty and total:
+            from rich.progress import Progress as Bar
+
+            self.bar = Bar(transient=True)
+            self.bar.start()
+            self.task = self.bar.add_task("Building", total=total)
+
+    def done(self, result):
+        if self.bar:
+            self.bar.update(self.task, advance=1, description=f"Built {result.source.slug}")
+
+    def stop(self):
+        if self.bar:
+            self.bar.stop()
+
+
+def summary(results) -> None:
+    rows = [(r.source.slug, e.fmt, e.seconds, e.pages, e.size)
+            for r in results for e in r.editions]
+    if not rows:
+        return
+    if sys.stderr.isatty():
+        from rich.console import Console
+        from rich.table import Table
+
+        table = Table("text", "edition", "time", "pages", "size", box=None)
+        for slug, fmt, sec, pages, size in rows:
+            table.add_row(slug, fmt, f"{sec:.2f} s", str(pages or ""), f"{size / 1024:,.0f} KiB")
+        Console(stderr=True).print(table)
+    else:
+        total = sum(r[2] for r in rows)
+        texts = len({r[0] for r in rows})
+        print(f"built {len(rows)} editions of {texts} texts in {total:.1f} s of work",
+              file=sys.stderr)
+
+
+def cmd_build(args) -> int:
+    from . import build
+
+    options = build.BuildOptions(formats=tuple(args.formats), out_dir=Path(args.output),
+                                 source_dir=Path(args.source_dir), jobs=args.jobs,
+                                 force=args.force, strict=args.strict)
+    sources, problems = build.discover([Path(p) for p in args.sources], options.source_dir)
+    emit(problems)
+    progress = Progress()
+    try:
+        results = build.run(sources, options, progress)
+    finally:
+        progress.stop()
+    failed = bool(problems)
+    for r in results:
+        emit(r.diagnostics, min_severity=WARNING if not args.verbose else "info")
+        failed |= r.failed
+        if args.strict and any(d.severity == WARNING for d in r.diagnostics):
+            failed = True
+    summary(results)
+    return 1 if failed else 0
+
+
+def cmd_normalize(args) -> int:
+    from .metadata import load_sidecar
+    from .stages import normalize
+
+    path = Path(args.source)
+    sidecar = load_sidecar(path.with_name(path.stem + ".yaml"))
+    markdown, _, report = normalize(path, sidecar=sidecar)
+    emit(report.items, min_severity="info" if args.verbose else WARNING)
+    if args.output:
+        from .build import write_atomic
+
+        write_atomic(Path(args.output), markdown.encode("utf-8"))
+    else:
+        sys.stdout.write(markdown)
+    return 1 if report.has_errors else 0
+
+
+def cmd_check(args) -> int:
+    from .check import check_tree
+
+    diagnostics = check_tree(Path(args.dir))
+    emit(diagnostics, stream=sys.stdout)
+    errors = sum(d.severity == ERROR for d in diagnostics)
+    print(f"check: {errors} errors, {len(diagnostics) - errors} warnings", file=sys.stderr)
+    return 1 if errors else 0
+
+
+def parser() -> argparse.ArgumentParser:
+    from .writers import FORMATS
+
+    p = argparse.ArgumentParser(prog="python -m pipeline",
+                                description="Publish texts as print (PDF), e-book (EPUB) and web (HTML) editions.")
+    sub = p.add_subparsers(dest="command", required=True)
+    b = sub.add_parser("build", help="build editions of every text in source/ (or the given ones)")
+    b.add_argument("sources", nargs="*", metavar="SOURCE")
+    b.add_argument("--formats", type=lambda s: [f.strip() for f in s.split(",") if f.strip()],
+                   default=list(FORMATS), help="comma-separated: " + ",".join(FORMATS))
+    b.add_argument("-o", "--output", default="output", help="output folder (default: output)")
+    b.add_argument("--source-dir", default="source", help="where sources are (default: source)")
+    b.add_argument("-j", "--jobs", type=int, default=0, help="worker processes (default: one per core)")
+    b.add_argument("--force", action="store_true", help="rebuild even what is up to date")
+    b.add_argument("--strict", action="store_true", help="treat warnings as errors")
+    b.add_argument("-v", "--verbose", action="store_true", help="also show informational notes")
+    b.set_defaults(func=cmd_build)
+    n = sub.add_parser("normalize", help="print the normalized Markdown of one source")
+    n.add_argument("source")
+    n.add_argument("-o", "--output", help="write to this file instead of standard output")
+    n.add_argument("-v", "--verbose", action="store_true")
+    n.set_defaults(func=cmd_normalize)
+    c = sub.add_parser("check", help="run the validators over built editions")
+    c.add_argument("dir", nargs="?", default="output")
+    c.set_defaults(func=cmd_check)
+    return p
+
+
+def main(argv=None) -> int:
+    args = parser().parse_args(argv)
+    if getattr(args, "formats", None):
+        from .writers import FORMATS
+
+        unknown = [f for f in args.formats if f not in FORMATS]
+        if unknown:
+            parser().error(f"unknown format {unknown[0]!r}; choose from {', '.join(FORMATS)}")
+    try:
+        return args.func(args)
+    except PipelineError as exc:
+        emit(exc.diagnostics)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted; nothing half-written was left in the output", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

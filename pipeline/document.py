@@ -1,0 +1,213 @@
+"""The Document: canonical Markdown parsed once by pandoc, shared by every writer.
+
+``Document.from_markdown`` splits off the YAML block, asks pandoc for HTML5 with section
+divs, and keeps the body as an lxml tree, the notes by id and the chapters as produced
+by the one chapter-splitting function, ``split_chapters``.
+"""
+from __future__ import annotations
+
+import copy
+import datetime as _dt
+import hashlib
+import os
+import re
+import uuid
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import yaml
+from lxml import etree, html as lxml_html
+
+from .diagnostics import error
+
+FRONT_MATTER = re.compile(r"\A---\n(.*?\n)(?:---|\.\.\.)\n", re.S)
+PANDOC_ARGS = ["--section-divs", "--wrap=none", "--sandbox", "--syntax-highlighting=none"]
+UUID_NAMESPACE = uuid.UUID("9b7e2d4c-3f1a-5e8b-a6d0-7c1f2e3d4b5a")
+
+
+def split_front_matter(markdown: str) -> tuple[dict, str]:
+    m = FRONT_MATTER.match(markdown)
+    if not m:
+        return {}, markdown
+    meta = yaml.safe_load(m.group(1)) or {}
+    if not isinstance(meta, dict):
+        raise error("<markdown>", 1, "E-META", "the YAML block must be a mapping of keys to values")
+    return meta, markdown[m.end():]
+
+
+def pandoc_html(body: str) -> str:
+    import pypandoc
+
+    return pypandoc.convert_text(body, "html5", format="markdown", extra_args=PANDOC_ARGS)
+
+
+@dataclass
+class Chapter:
+    """One reading unit: a part or chapter heading with what follows it."""
+    id: str
+    title: str           # plain text
+    level: int           # heading level in the document (1 = top)
+    kind: str            # "part", "chapter" or "section"
+    element: etree._Element   # the <section> element (a deep copy, safe to edit)
+    number: int = 0
+
+
+@dataclass
+class Heading:
+    id: str
+    title: str
+    level: int
+
+
+@dataclass
+class Document:
+    slug: str
+    meta: dict
+    body: etree._Element                     # <div> holding the body, notes removed
+    notes: dict[str, etree._Element] = field(default_factory=dict)  # id -> <li>
+    source_name: str = ""
+
+    @classmethod
+    def from_markdown(cls, markdown: str, slug: str, source_name: str = "") -> "Document":
+        meta, body = split_front_matter(markdown)
+        fragment = pandoc_html(body)
+        root = lxml_html.fragment_fromstring(fragment, create_parent="div")
+        notes = {}
+        for section in root.xpath('//section[@id="footnotes"]'):
+            for li in section.xpath(".//li[@id]"):
+                for back in li.xpath('.//a[contains(@class, "footnote-back")]'):
+                    _drop_keep_tail(back)
+                notes[li.get("id")] = li
+            section.getparent().remove(section)
+        return cls(slug=slug, meta=meta, body=root, notes=notes, source_name=source_name)
+
+    # -- metadata -----------------------------------------------------------------
+    @property
+    def title(self) -> str:
+        return str(self.meta.get("title") or self.slug)
+
+    @property
+    def language(self) -> str:
+        return str(self.meta.get("language") or "und")
+
+    @property
+    def authors(self) -> list[str]:
+        value = self.meta.get("author") or []
+        return [str(a) for a in (value if isinstance(value, list) else [value])]
+
+    @property
+    def direction(self) -> str:
+        return "rtl" if self.language.split("-")[0] in {"ar", "he", "fa", "ur", "yi"} else "ltr"
+
+    @cached_property
+    def identifier(self) -> str:
+        """The given ISBN/URN/URL, else a UUID derived from title, authors and language."""
+        given = self.meta.get("identifier")
+        if given:
+            return str(given)
+        key = "\n".join([self.title, *self.authors, self.language])
+        return f"urn:uuid:{uuid.uuid5(UUID_NAMESPACE, key)}"
+
+    @cached_property
+    def date(self) -> _dt.datetime:
+        """The edition's timestamp: metadata date, else SOURCE_DATE_EPOCH, else the epoch."""
+        value = self.meta.get("date")
+        if isinstance(value, _dt.datetime):
+            return value.replace(tzinfo=None)
+        if isinstance(value, _dt.date):
+            return _dt.datetime(value.year, value.month, value.day)
+        if value:
+            m = re.search(r"(\d{4})-(\d{2})-(\d{2})", str(value))
+            if m:
+                return _dt.datetime(*map(int, m.groups()))
+            m = re.search(r"\b(1[5-9]\d\d|20\d\d)\b", str(value))
+            if m:
+                return _dt.datetime(int(m.group(1)), 1, 1)
+        epoch = os.environ.get("SOURCE_DATE_EPOCH")
+        if epoch and epoch.isdigit():
+            return _dt.datetime.fromtimestamp(int(epoch), _dt.timezone.utc).replace(tzinfo=None)
+        return _dt.datetime(1980, 1, 1)
+
+    # -- structure ----------------------------------------------------------------
+    @cached_property
+    def headings(self) -> list[Heading]:
+        out = []
+        for h in self.body.iter("h1", "h2", "h3", "h4", "h5", "h6"):
+            section = h.getparent()
+            hid = section.get("id") if section.tag == "section" else h.get("id")
+            out.append(Heading(hid or "", text_of(h), int(h.tag[1])))
+        return out
+
+    @cached_property
+    def chapters(self) -> list[Chapter]:
+        return split_chapters(self)
+
+    def body_copy(self) -> etree._Element:
+        return copy.deepcopy(self.body)
+
+    @cached_property
+    def digest(self) -> str:
+        return hashlib.sha256(etree.tostring(self.body) + repr(self.meta).encode()).hexdigest()
+
+
+def text_of(el) -> str:
+    """Visible text of an element, without footnote references."""
+    el = copy.deepcopy(el)
+    for ref in el.xpath('.//a[contains(@class, "footnote-ref")]'):
+        _drop_keep_tail(ref)
+    return " ".join("".join(el.itertext()).split())
+
+
+def _drop_keep_tail(el) -> None:
+    parent = el.getparent()
+    if parent is None:
+        return
+    tail = el.tail or ""
+    prev = el.getprevious()
+    if prev is not None:
+        prev.tail = (prev.tail or "") + tail
+    else:
+        parent.text = (parent.text or "") + tail
+    parent.remove(el)
+
+
+def split_chapters(doc: Document) -> list[Chapter]:
+    """Split the body into reading units following the heading hierarchy.
+
+    The top heading level present is the unit; when the level below it also exists and
+    the top level looks like parts (few, each holding several chapters), a part becomes
+    its own short unit (its heading and any text before its first chapter) and each of its
+    chapters a unit.  Text before the first heading is a unit of its own ("opening").
+    """
+    body = doc.body
+    top_sections = [el for el in body if el.tag == "section"]
+    units: list[Chapter] = []
+    lead = [el for el in body if el.tag != "section"]
+    if lead or not top_sections:
+        div = etree.Element("section", id="text-start")
+        for el in lead:
+            div.append(copy.deepcopy(el))
+        units.append(Chapter("text-start", doc.title, 1, "section", div))
+    nested = sum(1 for s in top_sections for c in s if c.tag == "section")
+    as_parts = len(top_sections) > 0 and nested >= 2 * len(top_sections)
+    for section in top_sections:
+        h = next((c for c in section if c.tag in {"h1", "h2", "h3", "h4", "h5", "h6"}), None)
+        title = text_of(h) if h is not None else doc.title
+        level = int(h.tag[1]) if h is not None else 1
+        if as_parts and any(c.tag == "section" for c in section):
+            head = etree.Element("section", {k: v for k, v in section.attrib.items()})
+            for c in section:
+                if c.tag != "section":
+                    head.append(copy.deepcopy(c))
+            units.append(Chapter(section.get("id"), title, level, "part", head))
+            for sub in (c for c in section if c.tag == "section"):
+                sh = next((c for c in sub if c.tag in {"h1", "h2", "h3", "h4", "h5", "h6"}), None)
+                units.append(Chapter(sub.get("id"), text_of(sh) if sh is not None else title,
+                                     int(sh.tag[1]) if sh is not None else level + 1,
+                                     "chapter", copy.deepcopy(sub)))
+        else:
+            units.append(Chapter(section.get("id"), title, level, "chapter",
+                                 copy.deepcopy(section)))
+    for n, unit in enumerate(units, 1):
+        unit.number = n
+    return units

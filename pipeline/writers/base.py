@@ -1,0 +1,53 @@
+"""What the writers share: templates, stylesheets, and body serialization."""
+from __future__ import annotations
+
+import copy
+from functools import lru_cache
+from importlib import resources
+
+from lxml import etree
+
+DATA = resources.files("pipeline") / "data"
+
+
+@lru_cache(maxsize=None)
+def read_data(name: str) -> str:
+    return (DATA / name).read_text(encoding="utf-8")
+
+
+@lru_cache(maxsize=None)
+def jinja_env():
+    import jinja2
+
+    return jinja2.Environment(
+        loader=jinja2.PackageLoader("pipeline", "data/templates"),
+        autoescape=jinja2.select_autoescape(default=True, default_for_string=True),
+        trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+
+
+def render(template: str, **context) -> str:
+    return jinja_env().get_template(template).render(**context)
+
+
+def css(*names: str) -> str:
+    return "\n".join(read_data(f"css/{n}") for n in names)
+
+
+def to_html(el, xhtml: bool = False) -> str:
+    """Serialize an element's children (not the element itself)."""
+    method = "xml" if xhtml else "html"
+    parts = [etree.tostring(child, encoding=str, method=method) for child in el]
+    return (el.text or "") + "".join(parts)
+
+
+def to_xhtml(el) -> str:
+    el = copy.deepcopy(el)
+    return to_html(el, xhtml=True)
+
+
+def note_refs(el):
+    return el.xpath('.//a[contains(concat(" ", @class, " "), " footnote-ref ")]')
+
+
+def note_id(ref) -> str:
+    return ref.get("href", "").lstrip("#").split("#")[-1]
