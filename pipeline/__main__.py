@@ -57,7 +57,8 @@ def cmd_build(args) -> int:
 
     options = build.BuildOptions(formats=tuple(args.formats), out_dir=Path(args.output),
                                  source_dir=Path(args.source_dir), jobs=args.jobs,
-                                 force=args.force, strict=args.strict)
+                                 force=args.force, strict=args.strict,
+                                 overrides=_overrides(args.set))
     sources, problems = build.discover([Path(p) for p in args.sources], options.source_dir)
     emit(problems)
     progress = Progress()
@@ -73,6 +74,14 @@ def cmd_build(args) -> int:
             failed = True
     summary(results)
     return 1 if failed else 0
+
+
+def _overrides(pairs) -> dict:
+    """--set KEY=VALUE pairs, checked against the metadata schema like a sidecar."""
+    from .metadata import parse
+
+    text = "\n".join(f"{k.strip()}: {v.strip()}" for k, _, v in (p.partition("=") for p in pairs))
+    return parse(text, "--set")
 
 
 def cmd_normalize(args) -> int:
@@ -117,6 +126,8 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("-j", "--jobs", type=int, default=0, help="worker processes (default: one per core)")
     b.add_argument("--force", action="store_true", help="rebuild even what is up to date")
     b.add_argument("--strict", action="store_true", help="treat warnings as errors")
+    b.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                   help="set a metadata or print option for this build, e.g. --set trim=a4")
     b.add_argument("-v", "--verbose", action="store_true", help="also show informational notes")
     b.set_defaults(func=cmd_build)
     n = sub.add_parser("normalize", help="print the normalized Markdown of one source")

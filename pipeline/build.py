@@ -144,6 +144,35 @@ def write_atomic(path: Path, data: bytes) -> None:
             tmp.unlink()
 
 
+def write_tree_atomic(path: Path, files: dict[str, bytes]) -> None:
+    """Write a folder of files under a temporary name, then swap it into place."""
+    import shutil
+
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    old = path.with_name(f".{path.name}.{os.getpid()}.old")
+    shutil.rmtree(tmp, ignore_errors=True)
+    for rel, data in files.items():
+        target = (tmp / rel).resolve()
+        if tmp.resolve() not in target.parents:
+            raise ValueError(f"refusing to write outside the edition folder: {rel}")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+    if path.exists():
+        os.replace(path, old)
+    os.replace(tmp, path)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def _outputs(fmt: str, doc):
+    """(file name, data) for each output of an edition: bytes, or a dict for a folder."""
+    from .writers import writers_for
+
+    for func, name in writers_for(fmt):
+        data = func(doc, None)
+        if data is not None:
+            yield name.format(slug=doc.slug), data
+
+
 def _state_path(out_dir: Path, slug: str) -> Path:
     return out_dir / ".state" / f"{slug}.json"
 
@@ -165,14 +194,12 @@ def build_text(source: Source, formats: list[str], out_dir: Path, keys: dict[str
     """Normalize, parse once, run each wanted writer; runs inside a worker process."""
     from .document import Document
     from .stages import normalize
-    from .writers import get_writer
-
     result = TextResult(source)
     report = Report(source.name)
     state = _read_state(out_dir, source.slug)
     try:
         started = time.perf_counter()
-        sidecar = load_sidecar(source.sidecar)
+        sidecar = load_sidecar(source.sidecar) | options.get("overrides", {})
         markdown, meta, report = normalize(source.path, sidecar=sidecar, report=report)
         md_path = edition_path(out_dir, source.slug, "md")
         data = markdown.encode("utf-8")
@@ -182,11 +209,16 @@ def build_text(source: Source, formats: list[str], out_dir: Path, keys: dict[str
         doc = Document.from_markdown(markdown, source.slug, source_name=source.path.name)
         for fmt in formats:
             started = time.perf_counter()
-            data = get_writer(fmt)(doc, None)
-            path = edition_path(out_dir, source.slug, fmt)
-            write_atomic(path, data)
-            pages = len(re.findall(rb"/Type\s*/Page\b", data)) if fmt == "pdf" else None
-            result.editions.append(Edition(fmt, path, time.perf_counter() - started, len(data), pages))
+            for name, data in _outputs(fmt, doc):
+                path = out_dir / source.slug / name
+                if isinstance(data, dict):
+                    write_tree_atomic(path, data)
+                    size = sum(len(v) for v in data.values())
+                else:
+                    write_atomic(path, data)
+                    size = len(data)
+                pages = len(re.findall(rb"/Type\s*/Page\b", data)) if fmt == "pdf" else None
+                result.editions.append(Edition(fmt, path, time.perf_counter() - started, size, pages))
             state[fmt] = keys[fmt]
     except PipelineError as exc:
         result.failed = True
@@ -205,10 +237,11 @@ def build_text(source: Source, formats: list[str], out_dir: Path, keys: dict[str
 
 def _remove_editions(out_dir: Path, slug: str) -> None:
     """A text that failed leaves no stale or partial edition behind."""
-    for fmt in EDITIONS:
-        p = edition_path(out_dir, slug, fmt)
-        if p.exists():
-            p.unlink()
+    import shutil
+
+    folder = out_dir / slug
+    if folder.is_dir():
+        shutil.rmtree(folder)
 
 
 # -- many texts ----------------------------------------------------------------------
@@ -220,13 +253,14 @@ class BuildOptions:
     jobs: int = 0                 # 0: one worker per core
     force: bool = False
     strict: bool = False
+    overrides: dict = field(default_factory=dict)   # metadata set for this build (--set)
 
 
 def plan(sources: list[Source], options: BuildOptions) -> list[tuple[Source, list[str], dict]]:
     code = code_keys()
     work = []
     for s in sources:
-        keys = edition_keys(s, code, {})
+        keys = edition_keys(s, code, {"overrides": options.overrides})
         state = _read_state(options.out_dir, s.slug)
         stale = [f for f in options.formats
                  if options.force or state.get(f) != keys[f]
@@ -235,6 +269,10 @@ def plan(sources: list[Source], options: BuildOptions) -> list[tuple[Source, lis
         if stale or md_stale or options.force:
             work.append((s, stale, keys))
     return work
+
+
+def _task_options(options: BuildOptions) -> dict:
+    return {"overrides": dict(options.overrides)}
 
 
 def run(sources: list[Source], options: BuildOptions, progress=None) -> list[TextResult]:
@@ -247,12 +285,13 @@ def run(sources: list[Source], options: BuildOptions, progress=None) -> list[Tex
         progress.start(len(work))
     if jobs == 1 or len(work) <= 1:
         for s, formats, keys in work:
-            results.append(build_text(s, formats, options.out_dir, keys, {}))
+            results.append(build_text(s, formats, options.out_dir, keys, _task_options(options)))
             if progress:
                 progress.done(results[-1])
     else:
         with ProcessPoolExecutor(max_workers=min(jobs, len(work))) as pool:
-            futures = [pool.submit(build_text, s, f, options.out_dir, k, {}) for s, f, k in work]
+            futures = [pool.submit(build_text, s, f, options.out_dir, k, _task_options(options))
+                       for s, f, k in work]
             for fut in as_completed(futures):
                 results.append(fut.result())
                 if progress:

@@ -7,15 +7,21 @@ from __future__ import annotations
 
 from importlib import import_module
 
-# format -> (module, function, file suffix)
+# format -> [(module, function, output name)].  A writer returns bytes for one file, a
+# dict {relative path: bytes} for a folder, or None when it has nothing to write for
+# this document (e.g. a multi-page site for a text without chapters).
 WRITERS = {
-    "html": ("pipeline.writers.html", "write_html", ".html"),
-    "epub": ("pipeline.writers.epub", "write_epub", ".epub"),
-    "pdf": ("pipeline.writers.pdf", "write_pdf", ".pdf"),
+    "html": [("pipeline.writers.html", "write_html", "{slug}.html")],
+    "epub": [("pipeline.writers.epub", "write_epub", "{slug}.epub")],
+    "pdf": [("pipeline.writers.pdf", "write_pdf", "{slug}.pdf")],
 }
 FORMATS = tuple(WRITERS)
 
 
+def writers_for(fmt: str):
+    return [(getattr(import_module(m), f), name) for m, f, name in WRITERS[fmt]]
+
+
 def get_writer(fmt: str):
-    module, func, _ = WRITERS[fmt]
-    return getattr(import_module(module), func)
+    """The main writer of a format (the one producing <slug>.<fmt>)."""
+    return writers_for(fmt)[0][0]
