@@ -1,0 +1,39 @@
+"""Shared fixtures: paths, the corpus, and one build of the speech per test session."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+CORPUS = ROOT.parent / "shared" / "corpus"
+SPEECH = ROOT / "source" / "international-day-of-solidarity-2023.txt"
+SPEECH_SLUG = "international-day-of-solidarity-2023"
+
+
+def corpus_file(name: str) -> Path:
+    """A corpus text; the test skips only when the corpus folder is absent (a user's clone)."""
+    if not CORPUS.is_dir():
+        pytest.skip("../shared/corpus is not present in this clone")
+    path = CORPUS / name
+    assert path.is_file(), f"corpus file {name} is missing from {CORPUS}"
+    return path
+
+
+def run_pipeline(*args, cwd=ROOT, env=None, check=True) -> subprocess.CompletedProcess:
+    proc = subprocess.run([sys.executable, "-m", "pipeline", *map(str, args)], cwd=cwd,
+                          capture_output=True, text=True, env={**os.environ, **(env or {})})
+    if check and proc.returncode != 0:
+        raise AssertionError(f"pipeline {args} failed ({proc.returncode}):\n{proc.stderr}")
+    return proc
+
+
+@pytest.fixture(scope="session")
+def speech_build(tmp_path_factory) -> Path:
+    """output/<slug>/ of a full build of the speech, built once per session."""
+    out = tmp_path_factory.mktemp("speech-out")
+    run_pipeline("build", SPEECH, "-o", out)
+    return out / SPEECH_SLUG
