@@ -19,9 +19,13 @@ import yaml
 from lxml import etree, html as lxml_html
 
 from .diagnostics import error
+from .safety import sanitize_fragment
 
 FRONT_MATTER = re.compile(r"\A---\n(.*?\n)(?:---|\.\.\.)\n", re.S)
+# --sandbox: pandoc reads no file and fetches no URL while converting.  +RTS -M bounds
+# its heap, so a pathological input ends in a clear error instead of exhausting memory.
 PANDOC_ARGS = ["--section-divs", "--wrap=none", "--sandbox", "--syntax-highlighting=none"]
+PANDOC_HEAP = os.environ.get("PIPELINE_PANDOC_HEAP", "2g")
 UUID_NAMESPACE = uuid.UUID("9b7e2d4c-3f1a-5e8b-a6d0-7c1f2e3d4b5a")
 
 
@@ -38,7 +42,15 @@ def split_front_matter(markdown: str) -> tuple[dict, str]:
 def pandoc_html(body: str) -> str:
     import pypandoc
 
-    return pypandoc.convert_text(body, "html5", format="markdown", extra_args=PANDOC_ARGS)
+    try:
+        return pypandoc.convert_text(body, "html5", format="markdown",
+                                     extra_args=[*PANDOC_ARGS, "+RTS", f"-M{PANDOC_HEAP}", "-RTS"])
+    except RuntimeError as exc:
+        message = str(exc).strip().splitlines()[-1] if str(exc).strip() else "pandoc failed"
+        if "heap" in str(exc).lower():
+            message = f"pandoc ran out of its {PANDOC_HEAP} memory limit"
+        raise error("<markdown>", None, "E-PANDOC", f"{message}; simplify the text's structure "
+                    "(very deep nesting?) or raise PIPELINE_PANDOC_HEAP") from None
 
 
 @dataclass
@@ -70,8 +82,13 @@ class Document:
     @classmethod
     def from_markdown(cls, markdown: str, slug: str, source_name: str = "") -> "Document":
         meta, body = split_front_matter(markdown)
-        fragment = pandoc_html(body)
-        root = lxml_html.fragment_fromstring(fragment, create_parent="div")
+        fragment = sanitize_fragment(pandoc_html(body))
+        try:
+            root = lxml_html.fragment_fromstring(fragment, create_parent="div",
+                                                 parser=lxml_html.HTMLParser(huge_tree=True))
+        except etree.ParserError as exc:
+            raise error("<markdown>", None, "E-STRUCTURE", f"the converted text cannot be read "
+                        f"back ({exc}); simplify its nesting") from None
         notes = {}
         for section in root.xpath('//section[@id="footnotes"]'):
             for li in section.xpath(".//li[@id]"):
