@@ -59,6 +59,15 @@ def _run(cmd: Sequence[str | Path], tool: str, **kwargs) -> subprocess.Completed
                                        f"could not run {tool}: {exc}")) from exc
 
 
+def _existing(paths: Iterable[str | Path], tool: str) -> tuple[list[Path], list[Diagnostic]]:
+    """Split off missing inputs: EPUBCheck writes a clean-looking report for a file that is not
+    there, and vnu skips it without a word."""
+    paths = [Path(p) for p in paths]
+    missing = [Diagnostic(str(p), None, f"{tool}-NOT-FOUND", ERROR, f"{tool} cannot check a file that does not exist")
+               for p in paths if not p.exists()]
+    return [p for p in paths if p.exists()], missing
+
+
 def _no_report(path, tool: str, proc: subprocess.CompletedProcess) -> Diagnostic:
     tail = " | ".join((proc.stderr or proc.stdout or "").strip().splitlines()[-5:])
     return Diagnostic(str(path), None, f"{tool}-NO-REPORT", ERROR,
@@ -94,12 +103,11 @@ def epubcheck_jar() -> Path:
 
 def epubcheck(epubs: Iterable[str | Path]) -> list[Diagnostic]:
     """EPUBCheck every book in one JVM; FATAL and ERROR are errors, WARNING warnings."""
-    epubs = [Path(p) for p in epubs]
+    epubs, diagnostics = _existing(epubs, "EPUBCHECK")
     if not epubs:
-        return []
+        return diagnostics
     jar = epubcheck_jar()
     jvm = [JAVA, "-Duser.language=en", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC"]
-    diagnostics = []
     with tempfile.TemporaryDirectory(prefix="epubcheck-") as tmp:
         source = Path(tmp, "EpubCheckMany.java")
         source.write_text(EPUBCHECK_MANY)
@@ -135,6 +143,9 @@ def parse_epubcheck(report: dict, epub: str | Path) -> list[Diagnostic]:
     if counted and not any(d.severity == ERROR for d in diagnostics):
         diagnostics.append(Diagnostic(str(epub), None, "EPUBCHECK-UNPARSED", ERROR,
                                       f"EPUBCheck counted {counted} errors but listed none"))
+    if not diagnostics and not report.get("items"):
+        diagnostics.append(Diagnostic(str(epub), None, "EPUBCHECK-NOTHING-CHECKED", ERROR,
+                                      "EPUBCheck reported no problem but read no file of the book"))
     return diagnostics
 
 
@@ -142,9 +153,9 @@ def parse_epubcheck(report: dict, epub: str | Path) -> list[Diagnostic]:
 
 def nu_html_check(paths: Iterable[str | Path], *, warnings: bool = True) -> list[Diagnostic]:
     """Check HTML, XHTML, CSS and SVG files in one vnu run (one JVM start-up for all)."""
-    paths = [Path(p) for p in paths]
+    paths, missing = _existing(paths, "VNU")
     if not paths:
-        return []
+        return missing
     cmd = [JAVA, "-Xss4m", "-jar", _require(VNU_JAR, "The Nu HTML Checker (npm vnu-jar)"),
            "--format", "json", "--stdout", "--exit-zero-always"]
     if any(p.suffix == ".css" for p in paths):
@@ -157,8 +168,8 @@ def nu_html_check(paths: Iterable[str | Path], *, warnings: bool = True) -> list
     try:
         report = json.loads(proc.stdout)
     except json.JSONDecodeError:
-        return [_no_report(paths[0], "VNU", proc)]
-    return parse_vnu(report, paths)
+        return missing + [_no_report(paths[0], "VNU", proc)]
+    return missing + parse_vnu(report, paths)
 
 
 def parse_vnu(report: dict, paths: Sequence[Path]) -> list[Diagnostic]:
@@ -204,8 +215,11 @@ def _chromium_wrapper() -> Iterator[Path]:
 
 def ace(epub: str | Path, *, outdir: str | Path | None = None) -> list[Diagnostic]:
     """Ace by DAISY on one book; keeps report.json/report.html in ``outdir`` if given."""
-    epub = Path(epub)
     cli = _require(ACE_CLI, "Ace by DAISY (npm @daisy/ace)")
+    found, missing = _existing([epub], "ACE")
+    if missing:
+        return missing
+    epub = found[0]
     with tempfile.TemporaryDirectory(prefix="ace-") as tmp, _chromium_wrapper() as browser:
         out = Path(outdir) if outdir else Path(tmp, "report")
         env = {**os.environ, "PUPPETEER_EXECUTABLE_PATH": str(browser), "PUPPETEER_SKIP_DOWNLOAD": "1",
