@@ -11,7 +11,8 @@ from importlib import import_module
 # dict {relative path: bytes} for a folder, or None when it has nothing to write for
 # this document (e.g. a multi-page site for a text without chapters).
 WRITERS = {
-    "html": [("pipeline.writers.html", "write_html", "{slug}.html")],
+    "html": [("pipeline.writers.html", "write_html", "{slug}.html"),
+             ("pipeline.writers.html", "write_html_pages", "html")],
     "epub": [("pipeline.writers.epub", "write_epub", "{slug}.epub")],
     "pdf": [("pipeline.writers.pdf", "write_pdf", "{slug}.pdf")],
 }
