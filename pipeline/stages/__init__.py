@@ -3,9 +3,12 @@
 Each stage is a small function ``Draft -> Draft`` in its own module; STAGES lists them in
 order.  ``normalize`` runs them and renders the Markdown.  Stages never reword the text:
 they only change its encoding, its markup and its typography.
+
+    decode → gutenberg → structure → typography → metadata → render
 """
 from __future__ import annotations
 
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -13,41 +16,120 @@ import yaml
 
 from ..diagnostics import Report
 from . import decode, gutenberg, metadata, structure, typography
+from .markup import Markers
 
-# Source kinds: plain text goes through structure detection; Markdown keeps its own.
+# Source kinds: plain text goes through structure detection; Markdown keeps its own;
+# other document formats are read by pandoc into Markdown first.
 TEXT_SUFFIXES = {".txt", ".text", ""}
 MARKDOWN_SUFFIXES = {".md", ".markdown"}
+PANDOC_SUFFIXES = {".docx": "docx", ".odt": "odt", ".html": "html", ".htm": "html",
+                   ".rst": "rst", ".epub": "epub"}
 
 
 @dataclass
 class Draft:
     path: Path
     raw: bytes
-    kind: str                      # "text" or "markdown"
+    kind: str                      # "text", "markdown" or a pandoc reader name
     report: Report
     text: str = ""
     meta: dict = field(default_factory=dict)      # inferred from the text
     sidecar: dict = field(default_factory=dict)   # given by the user; always wins
     first_line: int = 1            # line in the source of text's first line (after stripping)
+    gutenberg: bool = False        # a Project Gutenberg file (header found)
+    blocks: list = field(default_factory=list)    # typed blocks (plain text sources)
+    markers: Markers | None = None
+    bracket_notes: dict = field(default_factory=dict)
+    note_count: int = 0
+    decisions: list = field(default_factory=list)  # (line, kind, what) for --explain
+    lang: str | None = None
+
+    def explain(self, line, kind: str, what: str) -> None:
+        self.decisions.append((line, kind, what))
 
 
-STAGES = [decode.run, gutenberg.run, structure.run, typography.run, metadata.run]
+def _pandoc_to_markdown(draft):
+    """.docx/.odt/.html/.rst/.epub: pandoc reads the document, the Markdown path follows."""
+    if draft.kind in ("text", "markdown"):
+        return draft
+    import pypandoc
+
+    with tempfile.TemporaryDirectory() as tmp:
+        src = Path(tmp) / ("source" + draft.path.suffix.lower())
+        src.write_bytes(draft.raw)
+        md = pypandoc.convert_file(str(src), "markdown", format=draft.kind,
+                                   extra_args=["--wrap=none", "--markdown-headings=atx"])
+    draft.raw = md.encode("utf-8")
+    draft.report.info(1, "I-PANDOC", f"read as {draft.kind} with pandoc")
+    draft.kind = "markdown"
+    return draft
+
+
+def _markers(draft):
+    draft.markers = Markers(draft.text)
+    return draft
+
+
+def _markdown(draft):
+    if draft.kind == "markdown":
+        from .markdown_source import normalize_markdown
+
+        normalize_markdown(draft, lambda body: metadata.detect_language(body))
+    return draft
+
+
+def _render(draft):
+    if draft.kind == "text":
+        from .render import render_blocks
+
+        draft.text = render_blocks(draft.blocks, draft.markers, draft.lang)
+    return draft
+
+
+def _language(draft):
+    """The text's language, needed by typography: metadata, sidecar, else detected."""
+    lang = draft.sidecar.get("language") or draft.meta.get("language")
+    lang = metadata.language_code(lang) if lang else None
+    if not lang and draft.kind == "text":
+        sample = " ".join(draft.markers.strip(getattr(b, "text", "")) for b in draft.blocks[:400])
+        lang = metadata.detect_language(sample)
+    draft.lang = lang or "en"
+    return draft
+
+
+STAGES = [_pandoc_to_markdown, decode.run, _markers, gutenberg.run, structure.run,
+          _markdown, typography.run, _language, _render, metadata.run]
 
 
 def source_kind(path: Path) -> str:
-    return "markdown" if path.suffix.lower() in MARKDOWN_SUFFIXES else "text"
+    suffix = path.suffix.lower()
+    if suffix in MARKDOWN_SUFFIXES:
+        return "markdown"
+    return PANDOC_SUFFIXES.get(suffix, "text")
 
 
 def normalize(path: Path, raw: bytes | None = None, sidecar: dict | None = None,
               report: Report | None = None) -> tuple[str, dict, Report]:
     """Return (markdown, metadata, report) for the source at ``path``."""
+    draft = run_stages(path, raw, sidecar, report)
+    return render_markdown(draft.meta, draft.text), draft.meta, draft.report
+
+
+def run_stages(path, raw=None, sidecar=None, report=None) -> Draft:
     path = Path(path)
     report = report or Report(str(path))
     draft = Draft(path=path, raw=path.read_bytes() if raw is None else raw,
                   kind=source_kind(path), report=report, sidecar=dict(sidecar or {}))
     for stage in STAGES:
         draft = stage(draft)
-    return render_markdown(draft.meta, draft.text), draft.meta, report
+    return draft
+
+
+def explain(path, raw=None, sidecar=None) -> list[str]:
+    """Every structural decision, one line each: ``path:line: kind: what``."""
+    draft = run_stages(path, raw, sidecar)
+    return [f"{path}:{line or 1}: {kind}: {what}" for line, kind, what in
+            sorted(draft.decisions, key=lambda d: d[0] or 0)]
 
 
 def render_markdown(meta: dict, body: str) -> str:

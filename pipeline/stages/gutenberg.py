@@ -1,31 +1,115 @@
-"""Project Gutenberg: strip the header and licence, keep what they state as metadata."""
+"""Project Gutenberg: strip the header, licence and production credits; keep what they
+state (title, author, translator, language, release date, ebook number) as metadata.
+
+``split`` is shared with the lossless check, so both agree on what was boilerplate.
+"""
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
-START = re.compile(r"^\*\*\*\s*START OF (THE|THIS) PROJECT GUTENBERG.*$", re.M | re.I)
-END = re.compile(r"^\*\*\*\s*END OF (THE|THIS) PROJECT GUTENBERG.*$", re.M | re.I)
+START = re.compile(r"^\s*\*{3}\s*START OF (THE|THIS) PROJECT GUTENBERG.*$", re.M | re.I)
+END = re.compile(r"^\s*\*{3}\s*END OF (THE|THIS) PROJECT GUTENBERG.*$", re.M | re.I)
+# "End of the Project Gutenberg EBook of X" just before the END marker.
+END_LINE = re.compile(r"^\s*End of (the |this )?Project Gutenberg", re.I)
+CREDITS = re.compile(r"Project Gutenberg|Produced by|prepared by|Distributed Proofread|"
+                     r"pgdp\.net|Transcribed (from|by)|^\s*\*{3}\s*$|gutenberg\.(org|net)", re.I)
 FIELDS = {
     "title": "title", "author": "author", "translator": "translator",
-    "language": "language", "release date": "date",
+    "translators": "translator", "translated by": "translator",
+    "language": "language", "release date": "date", "editor": "editor",
 }
+MONTHS = {m: i for i, m in enumerate(
+    "january february march april may june july august september october november "
+    "december".split(), 1)}
+
+
+@dataclass
+class Parts:
+    header: str          # text before the body (empty when not a PG text)
+    body: str
+    footer: str
+    first_line: int      # source line of the body's first line
+    credits: list        # (line, text) of production credits removed from the body start
+
+
+def split(text: str) -> Parts:
+    start = START.search(text)
+    if not start:
+        return Parts("", text, "", 1, [])
+    end = END.search(text, start.end())
+    header = text[: start.end()]
+    body = text[start.end(): end.start() if end else len(text)]
+    footer = text[end.start():] if end else ""
+    first_line = header.count("\n") + 1
+    body = body[1:] if body.startswith("\n") else body
+    first_line += 1
+    # The footer's own lead-in line.
+    lines = body.split("\n")
+    while lines and not lines[-1].strip():
+        lines.pop()
+    if lines and END_LINE.match(lines[-1]):
+        lines.pop()
+    # Production credits in the first few blocks after START.
+    credits, i, blocks_seen = [], 0, 0
+    while i < len(lines) and blocks_seen < 6:
+        if not lines[i].strip():
+            i += 1
+            continue
+        j = i
+        while j < len(lines) and lines[j].strip():
+            j += 1
+        block = lines[i:j]
+        blocks_seen += 1
+        if any(CREDITS.search(ln) for ln in block):
+            credits.append((first_line + i, " ".join(x.strip() for x in block)))
+            lines[i:j] = [""] * (j - i)
+        i = j
+    return Parts(header, "\n".join(lines), footer, first_line, credits)
+
+
+def header_fields(header: str) -> dict:
+    meta: dict = {}
+    for line in header.split("\n"):
+        key, sep, value = line.partition(":")
+        field = FIELDS.get(key.strip().lower())
+        value = re.sub(r"\s*\[E(?:Book|text) #\d+\].*$", "", value.strip(), flags=re.I)
+        if sep and field and value and field not in meta:
+            meta[field] = iso_date(value) if field == "date" else value
+    number = re.search(r"\[E(?:Book|text) #(\d+)\]", header, re.I)
+    if number:
+        meta["identifier"] = f"https://www.gutenberg.org/ebooks/{number.group(1)}"
+    return meta
+
+
+def iso_date(value: str) -> str:
+    """'August 16, 2013' -> '2013-08-16', 'March, 2001' -> '2001-03'; else as written."""
+    m = re.fullmatch(r"([A-Za-z]+)\.?\s+(?:(\d{1,2}),?\s+)?(\d{4})", value.strip())
+    if m and m.group(1).lower() in MONTHS:
+        month = MONTHS[m.group(1).lower()]
+        day = f"-{int(m.group(2)):02d}" if m.group(2) else ""
+        return f"{m.group(3)}-{month:02d}{day}"
+    m = re.fullmatch(r"([A-Za-z]+),\s*(\d{4})", value.strip())
+    if m and m.group(1).lower() in MONTHS:
+        return f"{m.group(2)}-{MONTHS[m.group(1).lower()]:02d}"
+    return value
 
 
 def run(draft):
-    text = draft.text
-    start, end = START.search(text), END.search(text)
-    if not start:
+    if draft.kind != "text":
         return draft
-    header = text[: start.start()]
-    for line in header.split("\n"):
-        key, _, value = line.partition(":")
-        field = FIELDS.get(key.strip().lower())
-        if field and value.strip():
-            draft.meta.setdefault(field, value.strip())
-    number = re.search(r"\[E(?:Book|text) #(\d+)\]", header, re.I)
-    if number:
-        draft.meta["identifier"] = f"https://www.gutenberg.org/ebooks/{number.group(1)}"
-    draft.first_line = header.count("\n") + 2
-    draft.text = text[start.end(): end.start() if end else len(text)]
-    draft.report.info(1, "I-GUTENBERG", "removed the Project Gutenberg header and licence")
+    parts = split(draft.text)
+    if not parts.header:
+        return draft
+    for key, value in header_fields(parts.header).items():
+        draft.meta.setdefault(key, value)
+    draft.gutenberg = True
+    draft.first_line = parts.first_line
+    draft.text = parts.body
+    draft.report.info(1, "I-GUTENBERG", "removed the Project Gutenberg header "
+                      f"(lines 1-{parts.first_line - 1}) and licence")
+    draft.explain(1, "boilerplate", "Project Gutenberg header and licence removed")
+    for line, text in parts.credits:
+        draft.report.info(line, "I-CREDITS", f"removed production credits: {text[:60]}")
+        draft.explain(line, "boilerplate", f"credits removed: {text[:60]}")
     return draft

@@ -4,25 +4,30 @@ from __future__ import annotations
 import re
 
 # Characters that can start inline markup anywhere in a line.
-INLINE = re.compile(r"([\\`*_<>\[\]$^~|])")
+INLINE = re.compile(r"([\\`*_<>\[\]$^~|{}])")
+ENTITY = re.compile(r"&(?=#?\w+;)")
+CITE = re.compile(r"(?<![\w\\])@(?=[\w{])")
 # Line starts that pandoc would read as a block construct.
 BLOCK_START = re.compile(
-    r"^(\s*)(#|>|[-+*](?=\s|$)|\d+[.)](?=\s|$)|\(\d+\)(?=\s)|[A-Za-z][.)](?=\s)|[ivxlcdm]+[.)](?=\s)"
-    r"|:(?=\s)|~(?=~~)|%|=+\s*$|-+\s*$|\|)", re.I)
+    r"^(\s*)(#|>|[-+*](?=\s|$)|\d+[.)](?=\s|$)|\(\d+\)(?=\s|$)|[A-Za-z][.)](?=\s|$)"
+    r"|\([A-Za-z]\)(?=\s|$)|[ivxlcdm]+[.)](?=\s|$)|\([ivxlcdm]+\)(?=\s|$)|#\.(?=\s)"
+    r"|:(?=\s|$)|~(?=~~)|%|=+\s*$|-+\s*$|\||\+(?=\s|$))", re.I)
 
 
 def escape_inline(text: str) -> str:
-    return INLINE.sub(r"\\\1", text)
+    text = INLINE.sub(r"\\\1", text)
+    text = ENTITY.sub(r"\\&", text)
+    return CITE.sub(r"\\@", text)
 
 
 def escape_line_start(line: str) -> str:
     m = BLOCK_START.match(line)
     if not m:
         return line
-    indent, marker = m.group(1), m.group(2)
-    if marker.startswith("\\"):
-        return line
+    indent = m.group(1)
     rest = line[m.end(1):]
+    if rest.startswith("\\"):
+        return line
     # Escaping the first punctuation character is enough to make it literal text.
     for i, ch in enumerate(rest):
         if not ch.isalnum():
@@ -33,3 +38,7 @@ def escape_line_start(line: str) -> str:
 def escape(text: str) -> str:
     """Escape one paragraph of plain text (lines joined by spaces) for Markdown."""
     return escape_line_start(escape_inline(text))
+
+
+def escape_heading(text: str) -> str:
+    return escape_inline(text).replace("#", "\\#")

@@ -1,10 +1,17 @@
-"""Final metadata: what the text shows (title, language), overridden by the sidecar."""
+"""Final metadata: what the text shows (title, author, language …), overridden by the
+sidecar.  Nothing is invented: a field is set only when the source states it."""
 from __future__ import annotations
 
 import re
 
-ORDER = ["title", "subtitle", "author", "translator", "date", "language", "publisher",
-         "rights", "identifier", "description", "subjects"]
+ORDER = ["title", "subtitle", "author", "translator", "editor", "date", "language",
+         "publisher", "rights", "identifier", "description", "subjects"]
+NAMES = {"english": "en", "french": "fr", "german": "de", "chinese": "zh", "spanish": "es",
+         "italian": "it", "russian": "ru", "latin": "la", "dutch": "nl", "portuguese": "pt",
+         "japanese": "ja", "greek": "el", "swedish": "sv", "danish": "da", "finnish": "fi",
+         "norwegian": "no", "polish": "pl", "hungarian": "hu", "czech": "cs", "korean": "ko",
+         "arabic": "ar", "hebrew": "he", "esperanto": "eo", "catalan": "ca", "welsh": "cy",
+         "tagalog": "tl", "persian": "fa", "turkish": "tr"}
 
 
 def detect_language(text: str) -> str | None:
@@ -17,11 +24,22 @@ def detect_language(text: str) -> str | None:
     return lang
 
 
+def language_code(value) -> str | None:
+    value = str(value).strip()
+    if re.fullmatch(r"[a-z]{2,3}(-[A-Za-z0-9]+)*", value):
+        return value
+    return NAMES.get(value.lower())
+
+
 def run(draft):
     meta = dict(draft.meta)
     if "language" in meta:
-        meta["language"] = _language_code(meta["language"]) or meta.pop("language")
-    if "language" not in meta and "language" not in draft.sidecar:
+        code = language_code(meta["language"])
+        if code:
+            meta["language"] = code
+        else:
+            meta.pop("language")
+    if "language" not in meta and "language" not in draft.sidecar and draft.kind == "text":
         lang = detect_language(draft.text)
         if lang:
             meta["language"] = lang
@@ -29,14 +47,3 @@ def run(draft):
     draft.meta = {k: meta[k] for k in ORDER if k in meta} | {
         k: v for k, v in meta.items() if k not in ORDER}
     return draft
-
-
-NAMES = {"english": "en", "french": "fr", "german": "de", "chinese": "zh", "spanish": "es",
-         "italian": "it", "russian": "ru", "latin": "la", "dutch": "nl", "portuguese": "pt"}
-
-
-def _language_code(value) -> str | None:
-    value = str(value).strip()
-    if re.fullmatch(r"[a-z]{2,3}(-[A-Za-z0-9]+)*", value):
-        return value
-    return NAMES.get(value.lower())

@@ -1,81 +1,469 @@
-"""Plain text to Markdown blocks: title, paragraphs, display lines.
+"""Plain text to typed blocks: paragraphs, headings, line blocks, quotes, notes, breaks.
 
-Markdown sources already carry their structure and pass through unchanged.
+Every structural decision is recorded with its source line (``draft.explain``), so
+``--explain`` can list them.  Markdown sources already carry their structure.
 """
 from __future__ import annotations
 
+import collections
 import re
 
-from .markdown import escape
+from . import headings as H
+from . import notes as N
+from . import plays
+from .blocks import Block, Raw, join_lines, raw_blocks, to_lines, vocabulary
 
 SENTENCE_END = re.compile(r"[.!?:;…\"”’)\]]$")
+ORNAMENT = re.compile(r"^(?:[*·•~#=+_.✱❦⁂§◆◇○●☙❧]\s*){3,}$|^[⁂❦☙❧§]$|^\*\s+\*$")
+ILLUSTRATION = re.compile(r"^\[Illustration(?:[:.]\s*(?P<caption>.*?))?\s*\]\.?$", re.S | re.I)
+ILLUSTRATION_INLINE = re.compile(r"\s*\[Illustration(?:[:.][^\]]*)?\]", re.I)
+EMPHASIS = re.compile(r"(?<![\w\\])_(?=[^\s_])(.+?)(?<=[^\s_])_(?!\w)", re.S)
+NAMED_LINE = re.compile(H.NAMED.pattern + r"(?:\s*[.:]?\s*(?:\(.*\))?\.?)$", re.I)
 
 
-def _blocks(text: str) -> list[list[str]]:
-    blocks, current = [], []
-    for line in text.split("\n"):
-        if line.strip():
-            current.append(line.rstrip())
-        elif current:
-            blocks.append(current)
-            current = []
-    if current:
-        blocks.append(current)
-    return blocks
+class Context:
+    """What the classifier knows about the whole text."""
+
+    def __init__(self, raw: list[Raw], draft):
+        self.draft = draft
+        self.markers = draft.markers
+        lengths = sorted(ln.indent + len(ln.text) for r in raw for ln in r.lines)
+        self.measure = max(30, lengths[int(len(lengths) * 0.9)] if lengths else 72)
+        indents = collections.Counter(ln.indent for r in raw for ln in r.lines[1:])
+        if not indents:
+            indents = collections.Counter(ln.indent for r in raw for ln in r.lines)
+        self.base = indents.most_common(1)[0][0] if indents else 0
+
+    def visible(self, text: str) -> str:
+        return self.markers.strip(text)
+
+    def is_prose(self, r: Raw | None) -> bool:
+        """A wrapped paragraph (or one long line) of running text."""
+        if r is None:
+            return False
+        text = self.visible(r.joined)
+        if N.def_prefix(text) or ORNAMENT.match(text):
+            return False
+        if len(r.lines) == 1:
+            return len(text) >= 0.75 * self.measure
+        return self.wrapped(r)
+
+    def wrapped(self, r: Raw) -> bool:
+        body = r.lines[:-1]
+        long = sum(1 for ln in body if ln.indent + len(ln.text) >= self.measure - 16)
+        return long >= 0.6 * len(body)
+
+    def centred(self, r: Raw) -> bool:
+        return all(ln.indent >= 8 and ln.indent + len(ln.text) / 2 >= 0.3 * self.measure
+                   and len(ln.text) < 0.8 * self.measure for ln in r.lines) and \
+            r.lines[0].indent > self.base + 4
 
 
-def _one_paragraph_per_line(blocks: list[list[str]]) -> bool:
-    """True when lines are whole paragraphs (not hard-wrapped to a measure)."""
-    lines = [ln for b in blocks for ln in b]
-    long = sum(1 for ln in lines if len(ln) > 100)
-    return long >= max(1, len(lines) // 3)
+# ----------------------------------------------------------------------------- layout
+
+def split_first_line_indents(raw: list[Raw]) -> tuple[list[Raw], bool]:
+    """Print-style paragraphs (indented first line, no blank lines) become blocks."""
+    total = sum(len(r.lines) for r in raw)
+    in_long = sum(len(r.lines) for r in raw if len(r.lines) >= 8)
+    starts = sum(1 for r in raw for a, b in zip(r.lines, r.lines[1:])
+                 if a.indent > b.indent and b.indent == min(x.indent for x in r.lines))
+    if total == 0 or in_long < 0.5 * total or starts < 3:
+        return raw, False
+    out = []
+    for r in raw:
+        base = min(ln.indent for ln in r.lines)
+        current = []
+        for ln in r.lines:
+            if current and ln.indent > base:
+                out.append(Raw(current, r.gap if not out or out[-1].lines[0].no < r.no else 0))
+                current = []
+            current.append(ln)
+        out.append(Raw(current, r.gap))
+    return out, True
 
 
-def _is_display_line(line: str) -> bool:
-    return len(line) <= 80 and not SENTENCE_END.search(line)
+# --------------------------------------------------------------------------- contents
 
+def _signature(line: str):
+    m = H.label_match(line)
+    if m:
+        return (H.rank_of(m.group("label")), (m.group("num") or "").upper(),
+                (m.group("ord") or "").lower())
+    m = re.match(rf"^({H.ROMAN}|\d+)\.?(?:\s|$)", line)
+    if m:
+        return ("bare", m.group(1))
+    return ("text", H.key(line))
+
+
+def remove_contents(raw: list[Raw], ctx: Context) -> list[Raw]:
+    out, i = [], 0
+    while i < len(raw):
+        r = raw[i]
+        if not (len(r.lines) == 1 and H.CONTENTS.match(ctx.visible(r.joined).strip())):
+            out.append(r)
+            i += 1
+            continue
+        j, first = i + 1, None
+        while j < len(raw):
+            b = raw[j]
+            lines = [ctx.visible(ln.text) for ln in b.lines]
+            if any(len(s) > 100 or s.endswith(":") for s in lines):
+                break
+            if len(lines) > 4 and not all(_signature(s)[0] != "text" or re.search(r"\d+$", s)
+                                          for s in lines):
+                break
+            sig = _signature(lines[0])
+            if first is None:
+                first = sig
+            elif sig == first:
+                break
+            if j + 1 < len(raw) and ctx.is_prose(raw[j + 1]) and len(lines) == 1 and (
+                    H.NAMED.match(lines[0]) or H.label_match(lines[0]) or
+                    H.is_all_caps(lines[0]) or H.BARE.match(lines[0])):
+                break
+            j += 1
+        if j - i < 3:
+            out.append(r)
+            i += 1
+            continue
+        words = " ".join(ctx.visible(x.joined) for x in raw[i:j])
+        ctx.draft.report.info(r.no, "I-CONTENTS", f"removed the contents list (lines {r.no}-"
+                              f"{raw[j - 1].lines[-1].no}); the table of contents is generated")
+        ctx.draft.explain(r.no, "contents", f"contents list removed ({j - i - 1} entries)")
+        out.append(Raw(r.lines, r.gap))
+        out[-1].contents = words
+        i = j
+    return out
+
+
+# ----------------------------------------------------------------------------- inline
+
+def inline(text: str, markers) -> str:
+    """``_x_`` to emphasis (as markers)."""
+    return EMPHASIS.sub(lambda m: markers.add("*") + m.group(1) + markers.add("*"), text)
+
+
+def emph_all(text: str, markers) -> str:
+    return markers.add("*") + text + markers.add("*")
+
+
+# ----------------------------------------------------------------------------- blocks
+
+def _title_line(r: Raw | None, ctx: Context):
+    """The title of a heading on the line after it: short, not all caps, no sentence."""
+    if r is None or len(r.lines) != 1:
+        return None
+    t = ctx.visible(r.lines[0].text)
+    if len(t) > 80 or not (t[0].isupper() or t[0] == "(") or t.endswith((":", ",", ";")):
+        return None
+    if H.is_all_caps(t) and not t.startswith("("):
+        return None
+    if H.label_match(t) or H.BARE.match(t) or N.def_prefix(t):
+        return None
+    if t[0] != "(" and re.search(r"[.!?]$", t) and len(t.split()) > 6:
+        return None
+    return r.lines[0].text
+
+
+def heading_kind(r: Raw, ctx: Context, prev: Block | None, nxt: Raw | None):
+    """(rank, text, rest) when the raw block is a heading, else None."""
+    if len(r.lines) > 2:
+        return None
+    text = " ".join(ln.text for ln in r.lines)
+    vis = ctx.visible(text).strip()
+    if not vis or len(vis) > 120 or not (vis[0].isupper() or vis[0].isdigit()):
+        return None
+    m = H.label_match(text, ctx.markers)
+    if m and (len(r.lines) == 1 or len(ctx.visible(r.lines[0].text)) < 60):
+        return H.rank_of(m.group("label")), m
+    if len(r.lines) != 1:
+        return None
+    if H.BARE.match(vis):
+        return "bare", None
+    if NAMED_LINE.match(vis) and len(vis) <= 80:
+        return -1, None
+    if (H.is_all_caps(vis) and len(vis) <= 60 and len(vis.split()) >= 2
+            and not vis.endswith((",", ":", ";")) and ctx.is_prose(nxt)
+            and (prev is None or prev.kind != "heading") and not ctx.centred(r)):
+        return -1, None
+    return None
+
+
+def classify(raw: list[Raw], ctx: Context) -> list[Block]:
+    draft, markers = ctx.draft, ctx.markers
+    vocab = ctx.vocab
+    paragraphs = [ctx.visible(r.joined) for r in raw]
+    speakers = plays.find_speakers(paragraphs)
+    if speakers:
+        draft.explain(raw[0].no, "play", "speakers: " + ", ".join(sorted(speakers)[:12]))
+    out: list[Block] = []
+    pending: list = []          # unbound note references: [block, start, end, label]
+    i = 0
+    while i < len(raw):
+        r = raw[i]
+        nxt = raw[i + 1] if i + 1 < len(raw) else None
+        prev = out[-1] if out else None
+        vis = ctx.visible(r.joined).strip()
+        no = r.no
+        if getattr(r, "contents", None):
+            out.append(Block("comment", text="contents list removed: " + r.contents, line=no))
+            i += 1
+            continue
+        if len(r.lines) == 1 and ORNAMENT.match(vis):
+            out.append(Block("break", line=no))
+            draft.explain(no, "break", vis[:20])
+            i += 1
+            continue
+        m = ILLUSTRATION.match(vis)
+        if m:
+            caption = (m.group("caption") or "").strip()
+            if caption:
+                text = join_lines([ln.text for ln in r.lines], vocab)
+                text = ILLUSTRATION.sub(lambda x: x.group("caption").strip(), text)
+                out.append(Block("div", cls="illustration", line=no,
+                                 children=[Block("para", text=inline(text, markers), line=no)]))
+                draft.report.info(no, "I-ILLUSTRATION", f"illustration placeholder became a "
+                                  f"caption: {caption[:50]}")
+            else:
+                draft.report.warn(no, "W-ILLUSTRATION", "dropped an [Illustration] placeholder "
+                                  "with no caption; add the image to the Markdown if wanted")
+            draft.explain(no, "illustration", caption[:50] or "(dropped)")
+            i += 1
+            continue
+        # A note paragraph keyed to an earlier marker.
+        d = N.def_prefix(vis)
+        if d and any(p[3] == d[0] for p in pending):
+            body = join_lines([ln.text for ln in r.lines], vocab)
+            body = body[len(body) - len(d[1]):] if body.endswith(d[1]) else d[1]
+            note = Block("note", text=inline(body, markers), line=no)
+            note.src_label = d[0]
+            _bind(note, pending, out, draft)
+            out.append(note)
+            i += 1
+            continue
+        kind = heading_kind(r, ctx, prev, nxt)
+        if kind:
+            rank, m = kind
+            text = " ".join(ln.text for ln in r.lines)
+            extra = None
+            if m and H.rank_of(m.group("label")) == 4 and m.group("rest").strip(" .") and \
+                    re.match(r"\.\s+\S", m.group("rest")):
+                # SCENE I. Elsinore. A platform…: the place is a paragraph of its own.
+                cut = len(text) - len(m.group("rest").lstrip(".").lstrip())
+                head_len = _offset_with_markers(text, markers, cut)
+                text, extra = text[:head_len].rstrip(), text[head_len:].strip()
+            elif not (m and m.group("rest").strip(" .:")) and rank != -1 or rank == -1:
+                title = _title_line(nxt, ctx) if not (rank == -1 and ctx.is_prose(nxt)) else None
+                if title and (rank != -1 or title.startswith("(")):
+                    text = text.rstrip() + (" " if title.startswith("(") else ": ") + title
+                    draft.explain(nxt.no, "heading-title", f"title joined to heading: {title[:40]}")
+                    i += 1
+            h = Block("heading", text=inline(text, markers), line=no)
+            h.rank = rank if rank != "bare" else "bare"
+            out.append(h)
+            pending.clear()
+            _collect_refs(h, pending)
+            if extra:
+                out.append(Block("para", text=inline(extra, markers), line=no))
+                _collect_refs(out[-1], pending)
+            i += 1
+            continue
+        # Centred short lines (title pages, dedications) stay lines, grouped.
+        if ctx.centred(r) and not ctx.wrapped(r) or (len(r.lines) > 1 and not ctx.wrapped(r)):
+            group = [r]
+            while ctx.centred(r) and i + 1 < len(raw) and raw[i + 1].gap == 1 and \
+                    ctx.centred(raw[i + 1]) and len(group) < 12:
+                i += 1
+                group.append(raw[i])
+            rows = _verse_rows(group, ctx)
+            indent = min(ln.indent for g in group for ln in g.lines)
+            b = Block("lines", rows=[(ind, inline(t, markers)) for ind, t in rows], line=no,
+                      quote=indent > ctx.base + 1 and not ctx.centred(r))
+            out.append(b)
+            draft.explain(no, "lines", f"{len(rows)} lines kept as a line block"
+                          + (" (quoted)" if b.quote else ""))
+            i += 1
+            continue
+        text = join_lines([ln.text for ln in r.lines], vocab)
+        text, dropped = ILLUSTRATION_INLINE.subn("", text)
+        if dropped:
+            draft.report.warn(no, "W-ILLUSTRATION", "dropped an inline [Illustration] placeholder")
+        indent = min(ln.indent for ln in r.lines)
+        quote = indent > ctx.base + 1 and not ctx.first_line_layout
+        if ctx.first_line_layout and len(r.lines) == 1:
+            quote = False
+        text = inline(text, markers)
+        if speakers:
+            text, quote = _play_paragraph(text, r, speakers, markers, quote, ctx)
+        b = Block("para", text=text, line=no, quote=quote)
+        if quote:
+            draft.explain(no, "quote", vis[:40])
+        out.append(b)
+        _collect_refs(b, pending)
+        # Bracket notes cut out of this paragraph: definitions follow it.
+        for note in _bracket_notes(b, ctx, vocab):
+            _bind(note, pending, out, draft, host=b)
+            out.append(note)
+        i += 1
+    _apply_refs(out, markers)
+    return out
+
+
+def _offset_with_markers(text: str, markers, visible_offset: int) -> int:
+    """Index in ``text`` of the ``visible_offset``-th visible character."""
+    count = 0
+    for idx, (is_marker, piece) in enumerate([(False, text)]):
+        pass
+    pos = 0
+    pieces = list(markers.pattern.finditer(text))
+    for m in pieces:
+        n = m.start() - pos
+        if count + n >= visible_offset:
+            return pos + (visible_offset - count)
+        count += n
+        pos = m.end()
+    return pos + (visible_offset - count)
+
+
+def _verse_rows(group: list[Raw], ctx: Context) -> list[tuple[int, str]]:
+    """Lines of a verse or address block; hanging-indent continuations are joined."""
+    rows: list[list] = []
+    for g in group:
+        base = min(ln.indent for ln in g.lines)
+        for ln in g.lines:
+            if rows and ln.indent > base + 2 and rows[-1][2] and \
+                    rows[-1][3] >= ctx.measure - 20 and not ctx.centred(g):
+                rows[-1][1] = rows[-1][1] + " " + ln.text
+                rows[-1][3] = ln.indent + len(ln.text)
+                continue
+            rows.append([ln.indent - base, ln.text, True, ln.indent + len(ln.text)])
+    return [(0 if ctx.centred(group[0]) else ind, t) for ind, t, _, _ in rows]
+
+
+def _play_paragraph(text, r: Raw, speakers, markers, quote, ctx):
+    vis = markers.strip(text)
+    cut = plays.speaker_span(vis, speakers)
+    if cut is not None:
+        at = _offset_with_markers(text, markers, cut)
+        name, rest = text[:at], text[at:]
+        rest = plays.mark_directions(rest, lambda s: emph_all(s, markers)) \
+            if "(" in rest or ")" in rest else rest
+        return markers.add("**") + name + markers.add("**") + rest, False
+    if "*" not in markers.restore(text) and (
+            plays.is_direction(vis, r.lines[0].indent > ctx.base)
+            or (vis.startswith("(") and (vis.endswith(")") or ")" not in vis))
+            or (vis.endswith(")") and "(" not in vis)):
+        return emph_all(text, markers), False
+    return plays.mark_directions(text, lambda s: emph_all(s, markers)), quote
+
+
+def _bracket_notes(b: Block, ctx: Context, vocab) -> list[Block]:
+    draft, markers = ctx.draft, ctx.markers
+    found = []
+    for m in list(markers.pattern.finditer(b.text)):
+        idx = int(m.group(1))
+        if idx in draft.bracket_notes:
+            label, line, paras = draft.bracket_notes.pop(idx)
+            note = Block("note", line=line, text=inline(join_lines(paras[0], vocab), markers))
+            note.children = [inline(join_lines(p, vocab), markers) for p in paras[1:]]
+            note.src_label = label
+            note.placeholder = m.group(0)
+            found.append(note)
+    return found
+
+
+def _collect_refs(b: Block, pending: list) -> None:
+    for start, end, label in N.find_refs(b.text):
+        pending.append([b, start, end, label])
+
+
+def _bind(note: Block, pending: list, out: list, draft, host: Block | None = None) -> None:
+    """Attach a note to the nearest earlier unbound reference with its label."""
+    draft.note_count += 1
+    note.label = str(draft.note_count)
+    placeholder = getattr(note, "placeholder", None)
+    for k in range(len(pending) - 1, -1, -1):
+        b, start, end, label = pending[k]
+        if label == note.src_label and (host is None or b is not host or
+                                        start < host.text.index(placeholder)):
+            b.refs = getattr(b, "refs", []) + [(start, end, note.label)]
+            del pending[k]
+            if placeholder and host is not None:
+                host.text = host.text.replace(placeholder, "")
+            draft.explain(note.line, "note", f"note {note.src_label} -> [^{note.label}]")
+            return
+    # No reference: the note is anchored where it stood (or after the paragraph before it).
+    anchor = host if host is not None else next(
+        (x for x in reversed(out) if x.kind == "para"), None)
+    ref = draft.markers.add(f"[^{note.label}]")
+    if placeholder and host is not None:
+        host.text = host.text.replace(placeholder, ref)
+    elif anchor is not None:
+        anchor.text = anchor.text + ref
+    else:
+        note.kind = "para"
+        return
+    draft.report.info(note.line, "I-NOTE-ANCHOR", f"note {note.src_label} has no reference "
+                      "mark; anchored where it stands")
+    draft.explain(note.line, "note", f"note {note.src_label} -> [^{note.label}] (no marker)")
+
+
+def _apply_refs(blocks: list[Block], markers) -> None:
+    for b in blocks:
+        refs = getattr(b, "refs", None)
+        if not refs:
+            continue
+        text = b.text
+        for start, end, label in sorted(refs, reverse=True):
+            text = text[:start] + markers.add(f"[^{label}]") + text[end:]
+        b.text = text
+
+
+# ------------------------------------------------------------------------------ entry
 
 def run(draft):
     if draft.kind != "text":
         return draft
-    blocks = _blocks(draft.text)
-    if not blocks:
+    from .speech import one_paragraph_per_line, speech_blocks
+
+    numbered = to_lines(draft.text, draft.first_line)
+    raw = raw_blocks(numbered)
+    if not raw:
         raise draft.report.fail(1, "E-EMPTY", "the file has no text; add some, or remove the file")
-    # A short first line standing alone is the title.
-    first = blocks[0]
-    if len(first) == 1 and _is_display_line(first[0].strip()) and len(blocks) > 1:
-        draft.meta.setdefault("title", first[0].strip())
-        blocks = blocks[1:]
-    if _one_paragraph_per_line(blocks):
-        paragraphs = [ln.strip() for b in blocks for ln in b]
-    else:
-        paragraphs = [" ".join(ln.strip() for ln in b) for b in blocks]
-    draft.text = "\n\n".join(_set_apart(paragraphs)) + "\n"
+    if not getattr(draft, "gutenberg", False) and one_paragraph_per_line(raw):
+        draft.blocks = speech_blocks(raw, draft)
+        return draft
+    numbered = N.extract_bracket_notes(numbered, draft.markers, draft.bracket_notes)
+    raw = raw_blocks(numbered)
+    if not getattr(draft, "gutenberg", False):
+        raw = _title_from_first_line(raw, draft)
+    raw, first_line_layout = split_first_line_indents(raw)
+    ctx = Context(raw, draft)
+    ctx.first_line_layout = first_line_layout
+    ctx.vocab = vocabulary(numbered)
+    raw = remove_contents(raw, ctx)
+    blocks = classify(raw, ctx)
+    heads = [b for b in blocks if b.kind == "heading"]
+    has_chapters = any(h.rank == 3 for h in heads)
+    for h in heads:
+        if h.rank == "bare":
+            h.rank = 5 if has_chapters else 3
+    H.assign_levels(heads)
+    for h in heads:
+        draft.explain(h.line, "heading", f"h{h.level} {ctx.visible(h.text)[:60]}")
+    for idx, (label, line, paras) in draft.bracket_notes.items():
+        draft.report.warn(line, "W-NOTE", f"note {label} was not placed; check the brackets")
+    draft.blocks = blocks
     return draft
 
 
-def _set_apart(paragraphs: list[str]) -> list[str]:
-    """Mark the framing of a speech or address: preamble, opening line, closing lines.
-
-    A short unpunctuated line near the start, followed by the body, is an opening
-    (an invocation, a salutation); the paragraphs before it introduce the text.  A run
-    of short lines at the very end closes it.  Everything is kept, in order.
-    """
-    out = [escape(p) for p in paragraphs]
-    n = len(paragraphs)
-    opening = next((i for i, p in enumerate(paragraphs[:4]) if _is_display_line(p)), None)
-    if opening is None or n - opening < 4:
-        return out
-    closing = n
-    while closing - 1 > opening + 2 and len(paragraphs[closing - 1]) <= 60:
-        closing -= 1
-    if closing == n or n - closing > 3:
-        closing = n
-    result = []
-    if opening:
-        result += ["::: preamble", *out[:opening], ":::"]
-    result += ["::: opening", out[opening], ":::"]
-    result += out[opening + 1:closing]
-    if closing < n:
-        result += ["::: closing", *out[closing:], ":::"]
-    return result
+def _title_from_first_line(raw: list[Raw], draft) -> list[Raw]:
+    first = raw[0]
+    if len(first.lines) == 1 and len(raw) > 1:
+        t = first.lines[0].text
+        if len(t) <= 80 and not SENTENCE_END.search(t) and "title" not in draft.meta \
+                and "title" not in draft.sidecar:
+            draft.meta["title"] = draft.markers.strip(t)
+            draft.explain(first.no, "title", f"first line is the title: {t[:60]}")
+            return raw[1:]
+    return raw

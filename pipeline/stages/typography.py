@@ -1,50 +1,110 @@
-"""Typographic rules: small pure str -> str functions applied in order.
+"""Typographic rules in the language of the text: small pure ``str -> str`` functions.
 
-Correct typography already present is left as it is.
+Curly quotes and apostrophes (’tis, the ’90s), em dashes for ``--`` and spaced hyphens,
+en dashes in number ranges, the ellipsis, no-break spaces after Mr./Mrs./Dr./St. and in
+``5 p.m.``; French « » and narrow no-break spaces before ; : ! ?; German „ “ (or the
+» « the text already uses).  Correct typography already present is left as it is, and
+every rule is idempotent: applying it to its own output changes nothing.
 """
 from __future__ import annotations
 
 import re
 
-RULES = []
+NBSP, NNBSP = "\u00a0", "\u202f"
+OPENERS = " \t\n([{—–-‘“«»„‚/" + NBSP + NNBSP + "\u3000"
+ELISIONS = re.compile(r"(?:tis|twas|twere|twill|twould|twixt|em|n|cause|til|round|neath|"
+                      r"gainst|bout|ave|ow|un|ere|e'er|o'er|\d0s|\d\d)\b", re.I)
 
 
-def rule(fn):
-    RULES.append(fn)
-    return fn
-
-
-@rule
 def ellipses(text: str) -> str:
     return re.sub(r"(?<!\.)\.\.\.(?!\.)", "…", text)
 
 
-@rule
-def em_dashes(text: str) -> str:
-    text = re.sub(r"(?<=\w)--(?=\w)", "—", text)
-    return re.sub(r" -- ", " — ", text)
+def dashes(text: str, lang: str = "en") -> str:
+    spaced = "–" if lang == "de" else "—"
+    text = re.sub(r"(?<!-)---(?!-)", "—", text)
+    # Number ranges: 1813 - 20, 10-12 (not phone numbers or ISBNs).
+    text = re.sub(r"(?<![\d\-–])(\d+) ?-(?:-)? ?(\d+)(?![\d\-–])",
+                  lambda m: f"{m.group(1)}–{m.group(2)}", text)
+    text = re.sub(r"(?<=\S) -- (?=\S)", f" {spaced} ", text)
+    text = re.sub(r"(?<!-)--(?!-)", "—", text)
+    text = re.sub(r"(?<=\S) - (?=\S)", f" {spaced} ", text)
+    text = re.sub(r"(?<=\S) -$", f" {spaced}", text)
+    return text
 
 
-@rule
-def double_quotes(text: str) -> str:
-    text = re.sub(r'(^|[\s(\[—])"', r"\1“", text, flags=re.M)
-    return text.replace('"', "”")
+def no_break_spaces(text: str) -> str:
+    text = re.sub(r"\b(Mr|Mrs|Ms|Messrs|Dr|St|Mme|Mlle|Prof|Rev|Capt|Col|Gen|Lt|Hon)\. +(?=\w)",
+                  lambda m: m.group(1) + "." + NBSP, text)
+    return re.sub(r"(?<=\d) +(?=(?:[ap]\.? ?m\.|[AP]\. ?M\.))", NBSP, text)
 
 
-@rule
-def single_quotes(text: str) -> str:
-    text = re.sub(r"(^|[\s(\[—“])'(?=\w)", r"\1‘", text, flags=re.M)
-    return text.replace("'", "’")
+def _quotes(text: str, lang: str) -> str:
+    """Length-preserving: straight quotes to curly (or the language's) quotes."""
+    if '"' not in text and "'" not in text:
+        return text
+    d_open, d_close = {"de": ("„", "“"), "fr": ("«", "»")}.get(lang, ("“", "”"))
+    s_open, s_close = {"de": ("‚", "‘"), "fr": ("‹", "›")}.get(lang, ("‘", "’"))
+    out = list(text)
+    n = len(text)
+    for i, ch in enumerate(text):
+        if ch not in "\"'":
+            continue
+        prev = text[i - 1] if i else " "
+        nxt = text[i + 1] if i + 1 < n else " "
+        opening = prev in OPENERS or prev == "\u2009"
+        if ch == '"':
+            if opening and not nxt.isspace():
+                out[i] = d_open
+            elif opening and i == 0:
+                out[i] = d_open
+            else:
+                out[i] = d_close
+            continue
+        if prev.isalnum() or prev in ".,;:!?…)]’”_*":
+            out[i] = "’"                        # apostrophe or closing quote
+        elif opening and ELISIONS.match(text, i + 1) and not _closes_later(text, i):
+            out[i] = "’"                        # ’tis, ’em, the ’90s
+        elif opening:
+            out[i] = s_open if not nxt.isspace() else "’"
+        else:
+            out[i] = s_close
+    return "".join(out)
 
 
-def apply(text: str) -> str:
-    for fn in RULES:
-        text = fn(text)
+def _closes_later(text: str, i: int) -> bool:
+    """An opening single quote before 'em/'n… that a closing quote answers is a quote."""
+    m = re.search(r"[\w.,!?]'(?!\w)", text[i + 1:i + 200])
+    return bool(m) and not re.match(r"(?:tis|twas|em)\b", text[i + 1:], re.I)
+
+
+def french_spacing(text: str) -> str:
+    text = re.sub(r"«[ \u00a0\u202f]*", "«" + NNBSP, text)
+    text = re.sub(r"[ \u00a0\u202f]*»", NNBSP + "»", text)
+    text = re.sub(r"(?<=[^\s\d\u202f«(\[])[ \u00a0]?([;:!?])(?!\d|//)",
+                  lambda m: NNBSP + m.group(1), text)
+    text = re.sub(r"(?<=\d) ([;!?])", lambda m: NNBSP + m.group(1), text)
+    return text
+
+
+def typeset(text: str, lang: str | None, markers=None) -> str:
+    """All rules for one paragraph.  Markers (if any) are left in place."""
+    lang = (lang or "en").split("-")[0].lower()
+    if lang in ("zh", "ja", "ko"):
+        return ellipses(text)
+    text = ellipses(text)
+    text = dashes(text, lang)
+    if lang == "en":
+        text = no_break_spaces(text)
+    if markers is not None:
+        text = markers.map_visible(text, lambda v: _quotes(v, lang))
+    else:
+        text = _quotes(text, lang)
+    if lang == "fr":
+        text = french_spacing(text)
     return text
 
 
 def run(draft):
-    # Fenced-div markers and other syntax lines are left alone.
-    lines = draft.text.split("\n")
-    draft.text = "\n".join(ln if ln.startswith(":::") else apply(ln) for ln in lines)
+    """Typography is applied by the renderer, block by block; nothing to do here."""
     return draft

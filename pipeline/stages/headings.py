@@ -1,0 +1,100 @@
+"""Headings: what a heading line looks like, and its level in the text's own hierarchy.
+
+Labelled headings (``BOOK ONE: 1805``, ``CHAPTER 1. Loomings.``, ``ACT I``, ``SCENE II.``,
+``FEDERALIST No. 1``, ``CHAPITRE XXII.``), bare numerals (``I.``, `` XII``), named sections
+(``PREFACE``, ``Dramatis Personæ``, ``ETYMOLOGY.``) and all-caps lines standing alone.
+Levels follow the labels' ranks: VOLUME > BOOK > PART/ACT > CHAPTER > SCENE/section.
+"""
+from __future__ import annotations
+
+import re
+
+ROMAN = r"(?=[MDCLXVI])M{0,4}(?:CM|CD|D?C{0,3})(?:XC|XL|L?X{0,3})(?:IX|IV|V?I{0,3})"
+ROMAN_LC = ROMAN.lower().replace("(?=[mdclxvi])", "(?=[mdclxvi])")
+WORDS = ("one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
+         "fifteen sixteen seventeen eighteen nineteen twenty thirty forty fifty").split()
+ORDINALS = ("first second third fourth fifth sixth seventh eighth ninth tenth eleventh "
+            "twelfth thirteenth fourteenth fifteenth sixteenth seventeenth eighteenth "
+            "nineteenth twentieth last final premier premi[eè]re deuxi[eè]me second[e]? "
+            "troisi[eè]me erste[rs]? zweite[rs]? dritte[rs]?").split()
+NUMBER = (rf"(?:{ROMAN}|{ROMAN_LC}|\d{{1,4}}|[０-９]+|(?:{'|'.join(WORDS)})(?:[- ](?:{'|'.join(WORDS)}))?)")
+
+# Label -> rank (smaller is higher in the hierarchy).
+RANKS = {
+    "volume": 0, "vol": 0, "tome": 0, "band": 0,
+    "book": 1, "livre": 1, "buch": 1, "libro": 1,
+    "part": 2, "partie": 2, "teil": 2, "parte": 2, "act": 2, "acte": 2, "akt": 2,
+    "aufzug": 2,
+    "chapter": 3, "chap": 3, "chapitre": 3, "kapitel": 3, "cap[ií]tulo": 3, "stave": 3,
+    "canto": 3, "letter": 3, "federalist": 3, "essay": 3, "lecture": 3, "adventure": 3,
+    "scene": 4, "sc[eè]ne": 4, "szene": 4, "auftritt": 4, "section": 4,
+}
+LABEL = "|".join(sorted(RANKS, key=len, reverse=True))
+# A label, then "No." maybe, then a number; or an ordinal before an EPILOGUE/PROLOGUE.
+LABELLED = re.compile(
+    rf"^(?:(?P<ord>{'|'.join(ORDINALS)})\s+)?(?P<label>{LABEL}|epilogue|prologue)\b\.?"
+    rf"\s*(?:No\.?\s*)?(?P<num>{NUMBER})?(?![\w])(?P<rest>.*)$", re.I)
+LABELLED_TIGHT = re.compile(rf"^(?P<label>BOOK|PART|CHAPTER|ACT|SCENE)(?P<num>{ROMAN}|\d+)"
+                            r"(?![\w])(?P<rest>.*)$")
+BARE = re.compile(rf"^(?:{ROMAN}|\d{{1,3}})\.?$")
+NAMED = re.compile(
+    r"^(preface|introduction|foreword|prologue|epilogue|afterword|conclusion|appendix|"
+    r"dedication|etymology|extracts|dramatis person(?:ae|æ|\u00e6)|persons represented|"
+    r"characters|postscript|glossary|note|notes|author'?s note|préface|avertissement|"
+    r"vorwort|nachwort|einleitung)\b", re.I)
+CONTENTS = re.compile(r"^(table of )?contents?\.?$|^table des mati[eè]res\.?$|^table\.?$|"
+                      r"^inhalt(sverzeichnis)?\.?$|^(list of )?illustrations\.?$|^índice\.?$",
+                      re.I)
+SENTENCE_END = re.compile(r"[.!?:;…\"”’)\]]$")
+
+
+def label_match(text: str, markers=None):
+    """Match a labelled heading line; None when the line is not one."""
+    visible = markers.strip(text) if markers else text
+    m = LABELLED.match(visible) or LABELLED_TIGHT.match(visible)
+    if not m:
+        return None
+    label = m.group("label").lower()
+    has_ord = "ord" in m.groupdict() and m.group("ord")
+    if not m.group("num") and not has_ord and label not in ("epilogue", "prologue"):
+        return None
+    rest = m.group("rest").strip()
+    # "BOOK I. (Folio), CHAPTER I. (Sperm Whale).—This whale…" is running text.
+    if len(rest) > 90 or re.search(r"[.!?]\W*\s+[a-z]", rest):
+        return None
+    if label in ("epilogue", "prologue") and not m.group("num") and not has_ord and \
+            rest and not re.match(r"^[:.—–-]", rest):
+        return None
+    return m
+
+
+def rank_of(label: str) -> int:
+    label = label.lower().rstrip(".")
+    for pattern, rank in RANKS.items():
+        if re.fullmatch(pattern, label):
+            return rank
+    return -1  # epilogue/prologue: the top rank in use
+
+
+def is_all_caps(text: str) -> bool:
+    letters = [c for c in text if c.isalpha()]
+    return len(letters) >= 3 and all(not c.islower() for c in letters) and \
+        any(c.isupper() for c in letters)
+
+
+def key(text: str) -> str:
+    """A loose comparison key for headings and contents entries."""
+    return " ".join(re.findall(r"\w+", text.lower()))
+
+
+def assign_levels(headings: list) -> None:
+    """headings: Blocks with .rank set (-1 = top rank in use); sets .level (1-based)."""
+    ranks = sorted({h.rank for h in headings if h.rank >= 0})
+    top = ranks[0] if ranks else 3
+    for h in headings:
+        if h.rank < 0:
+            h.rank = top
+    ranks = sorted({h.rank for h in headings})
+    dense = {r: i + 1 for i, r in enumerate(ranks)}
+    for h in headings:
+        h.level = min(dense[h.rank], 6)
