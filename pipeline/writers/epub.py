@@ -1,45 +1,323 @@
-"""The e-book edition: EPUB 3 built with ebooklib, then repacked reproducibly."""
+"""The e-book edition: EPUB 3.3 built with ebooklib, then repacked reproducibly.
+
+One XHTML file per reading unit of ``doc.chapters`` (parts and chapters), a cover page
+showing the cover image (the source's own or one drawn by ``pipeline.cover``), a title
+page, a contents page that is also the nav document (table of contents nested by heading
+level, landmarks), a colophon, and an NCX for older readers.  Footnotes become EPUB 3
+pop-up notes at the end of the unit that refers to them.  ebooklib writes the package;
+``repack`` then fixes what it leaves to chance (zip order, timestamps).
+"""
 from __future__ import annotations
 
+import copy
 import io
+import re
 import zipfile
+from pathlib import Path
 
 from lxml import etree
 
-from .base import css, note_id, note_refs, render, to_xhtml
+from .. import cover as covers
+from ..document import text_of
+from .base import css, note_id, note_refs, render
 
+OPS = "http://www.idpf.org/2007/ops"
+EPUB_TYPE = f"{{{OPS}}}type"
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)
+HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
+ROLES = {"part": "doc-part", "chapter": "doc-chapter"}
+CONFORMS_TO = "EPUB Accessibility 1.1 - WCAG 2.2 Level AA"
+SUMMARY = ("Reflowable text: the reading system's and the reader's choices of typeface, size, "
+           "spacing and colours are respected. Every heading is in the table of contents, in "
+           "reading order; footnotes are linked from the text and back; the cover has a text "
+           "alternative. No audio, video, flashing content or sound.")
 
 
-def _page(doc, title, content, matter="bodymatter") -> str:
-    return render("epub-page.xhtml", doc=doc, title=title, content=content, matter=matter)
+class Unit:
+    """A reading unit as it goes into the book: file name, title, content element."""
+
+    def __init__(self, chapter, file_name):
+        self.chapter, self.file_name = chapter, file_name
+        # A copy declaring the epub: prefix, so epub:type serializes as such.
+        self.element = etree.Element("section", nsmap={"epub": OPS})
+        source = copy.deepcopy(chapter.element)
+        for key, value in source.attrib.items():
+            self.element.set(key, value)
+        self.element.text = source.text
+        self.element.extend(list(source))
+        self.heading = next((c for c in self.element if c.tag in HEADINGS), None)
 
 
-def _chapter_content(doc, chapter) -> str:
-    section = chapter.element
-    section.set("{http://www.idpf.org/2007/ops}type", chapter.kind if chapter.kind != "section" else "chapter")
-    asides = []
-    for n, ref in enumerate(note_refs(section), 1):
+def write_epub(doc, options=None) -> bytes:
+    from ebooklib import epub
+
+    options = options or {}
+    units = [Unit(ch, f"chapter-{ch.number:04d}.xhtml") for ch in doc.chapters]
+    if len(units) == 1 and units[0].heading is None:
+        # A text without headings (a speech, a letter): its title heads the text.
+        h = etree.Element("h1")
+        h.text = doc.title
+        units[0].element.insert(0, h)
+        units[0].heading = h
+    where = {el.get("id"): u.file_name for u in units for el in u.element.iter() if el.get("id")}
+
+    image, suffix = covers.source_cover(doc, Path(options.get("source_dir") or "source")) \
+        or (covers.render_cover(doc), ".png")
+    cover_file = f"images/cover{suffix}"
+
+    book = epub.EpubBook()
+    book.FOLDER_NAME = "EPUB"
+    _metadata(book, doc)
+    book.set_cover(cover_file, image, create_page=False)
+    book.add_item(epub.EpubItem(uid="css", file_name="css/book.css", media_type="text/css",
+                                content=css("base.css", "epub.css").encode()))
+    Page = _raw_page_class()
+
+    def page(uid, file_name, title, content, template="epub-page.xhtml", **extra):
+        item = Page(uid=uid, file_name=file_name, title=title)
+        item.content = render(template, doc=doc, title=title, content=content, en=_en(doc),
+                              **extra).encode("utf-8")
+        book.add_item(item)
+        return item
+
+    cover_page = page("cover", "cover.xhtml", doc.title, "", "epub-cover.xhtml",
+                      image=cover_file, alt=_cover_alt(doc))
+    titlepage = page("titlepage", "titlepage.xhtml", doc.title, "", "epub-titlepage.xhtml",
+                     translators=_list(doc.meta.get("translator")))
+    chapters = [page(f"c{u.chapter.number:04d}", u.file_name, u.chapter.title,
+                     _unit_content(doc, u, where)) for u in units]
+    colophon = page("colophon", "colophon.xhtml", "Colophon", "", "epub-colophon.xhtml",
+                    translators=_list(doc.meta.get("translator")), identifier=identifier(doc),
+                    cover_generated=suffix == ".png"
+                    and not doc.meta.get("cover"))
+    landmarks = [("cover", cover_page.file_name, "Cover"),
+                 ("titlepage", titlepage.file_name, "Title page"),
+                 ("toc", "nav.xhtml#toc", "Contents"),
+                 ("bodymatter", chapters[0].file_name, "Start of the text"),
+                 ("colophon", colophon.file_name, "Colophon")]
+    toc = _toc(doc, units) + [(1, "Colophon", colophon.file_name, _en(doc))]
+    nav = epub.EpubNav(uid="nav", file_name="nav.xhtml", title="Contents")
+    nav.content = render("epub-nav.xhtml", doc=doc, title="Contents", en=_en(doc),
+                         toc=_nest(toc), landmarks=landmarks).encode("utf-8")
+    book.add_item(nav)
+    book.add_item(epub.EpubNcx())
+    book.toc = _ncx_toc(epub, _nest(toc))
+    book.spine = [cover_page, titlepage, nav, *chapters, colophon]
+    if doc.direction == "rtl":
+        book.set_direction("rtl")
+
+    raw = io.BytesIO()
+    writer = _Writer(raw, book, {"mtime": doc.date, "epub3_pages": False, "epub2_guide": False,
+                                 "epub3_landmark": False})
+    writer.process()
+    writer.write()
+    return repack(raw.getvalue())
+
+
+# -- metadata --------------------------------------------------------------------------
+def _list(value) -> list[str]:
+    return [str(v) for v in (value if isinstance(value, list) else [value] if value else [])]
+
+
+def file_as(name: str) -> str:
+    """'Leo Tolstoy' -> 'Tolstoy, Leo'; names already inverted or single stay as given."""
+    parts = name.split()
+    if "," in name or len(parts) < 2 or not name.isascii() and not parts[-1][:1].isalpha():
+        return name
+    suffix = []
+    if parts[-1].rstrip(".").lower() in {"jr", "sr", "ii", "iii", "iv"} and len(parts) > 2:
+        suffix = [parts.pop()]
+    return ", ".join([parts[-1], " ".join(parts[:-1] + suffix)])
+
+
+def identifier(doc) -> str:
+    given = doc.identifier
+    digits = re.sub(r"[\s-]", "", given)
+    if re.fullmatch(r"(97[89])?\d{9}[\dXx]", digits):
+        return f"urn:isbn:{digits}"
+    return given
+
+
+def _metadata(book, doc) -> None:
+    meta = doc.meta
+    book.set_unique_metadata("DC", "identifier", identifier(doc), {"id": "id"})
+    book.uid = identifier(doc)
+    book.title = doc.title
+    book.add_metadata("DC", "title", doc.title, {"id": "title"})
+    _refine(book, "title", "title-type", "main")
+    if meta.get("subtitle"):
+        book.add_metadata("DC", "title", str(meta["subtitle"]), {"id": "subtitle"})
+        _refine(book, "subtitle", "title-type", "subtitle")
+    book.language = doc.language
+    book.add_metadata("DC", "language", doc.language)
+    for role, element, names in (("aut", "creator", doc.authors),
+                                 ("trl", "contributor", _list(meta.get("translator")))):
+        for n, name in enumerate(names, 1):
+            uid = f"{'author' if role == 'aut' else 'translator'}-{n}"
+            book.add_metadata("DC", element, name, {"id": uid})
+            _refine(book, uid, "file-as", file_as(name))
+            _refine(book, uid, "role", role, scheme="marc:relators")
+    if meta.get("date"):
+        value = meta["date"]
+        text = value.isoformat()[:10] if hasattr(value, "isoformat") else str(value)
+        if re.fullmatch(r"\d{4}(-\d{2}(-\d{2})?)?", text):
+            book.add_metadata("DC", "date", text)
+    for key in ("publisher", "rights", "description", "source"):
+        if meta.get(key):
+            book.add_metadata("DC", key, str(meta[key]))
+    for subject in _list(meta.get("subjects")):
+        book.add_metadata("DC", "subject", subject)
+    accessibility = [("dcterms:conformsTo", CONFORMS_TO),
+                     ("schema:accessMode", "textual"), ("schema:accessMode", "visual"),
+                     ("schema:accessModeSufficient", "textual"),
+                     *(("schema:accessibilityFeature", f) for f in (
+                         "alternativeText", "displayTransformability", "readingOrder",
+                         "structuralNavigation", "tableOfContents")),
+                     ("schema:accessibilityHazard", "none"),
+                     ("schema:accessibilitySummary", SUMMARY)]
+    for prop, value in accessibility:
+        book.add_metadata(None, "meta", value, {"property": prop})
+
+
+def _refine(book, uid, prop, value, scheme=None):
+    attrs = {"refines": f"#{uid}", "property": prop}
+    if scheme:
+        attrs["scheme"] = scheme
+    book.add_metadata(None, "meta", value, attrs)
+
+
+def _en(doc):
+    """Attributes marking our own English words inside a book in another language."""
+    if doc.language.split("-")[0].lower() == "en":
+        return ""
+    return ' lang="en" xml:lang="en"'
+
+
+def _cover_alt(doc) -> str:
+    return " — ".join([doc.title, *([", ".join(doc.authors)] if doc.authors else [])])
+
+
+# -- content ---------------------------------------------------------------------------
+def _unit_content(doc, unit, where) -> str:
+    """The unit's <section> as XHTML: typed, links resolved across files, notes appended."""
+    section = unit.element
+    kind = unit.chapter.kind
+    if kind in ROLES:
+        section.set(EPUB_TYPE, kind)
+        section.set("role", ROLES[kind])
+        section.set("class", " ".join(filter(None, [section.get("class"), kind])))
+    section.set("id", section.get("id") or unit.chapter.id)
+    if unit.heading is None:  # text before the first heading: name it for assistive tech
+        section.set("aria-label", unit.chapter.title)
+
+    refs = note_refs(section)
+    ref_ids = {id(r) for r in refs}
+    for a in section.iter("a"):
+        href = a.get("href", "")
+        if href.startswith("#") and id(a) not in ref_ids:
+            target = where.get(href[1:])
+            if target and target != unit.file_name:
+                a.set("href", target + href)
+    for block in section.iter("div"):
+        if "line-block" in (block.get("class") or "").split():
+            _split_lines(block)
+    for ref in refs:
         nid = note_id(ref)
-        ref.set("{http://www.idpf.org/2007/ops}type", "noteref")
+        li = doc.notes.get(nid)
+        ref.set(EPUB_TYPE, "noteref")
         ref.set("role", "doc-noteref")
         ref.set("class", "noteref")
         ref.set("href", f"#{nid}")
-        li = doc.notes.get(nid)
         if li is None:
             continue
-        aside = etree.Element("aside", {"id": nid, "class": "footnote", "role": "doc-footnote",
-                                        "{http://www.idpf.org/2007/ops}type": "footnote"})
-        for child in li:
-            aside.append(etree.fromstring(etree.tostring(child)))
-        if not len(aside):
-            etree.SubElement(aside, "p").text = li.text or ""
-        back = etree.SubElement(aside[-1], "a", {"href": f"#{ref.get('id')}", "role": "doc-backlink"})
-        back.text = "↩"
-        asides.append(aside)
-    for aside in asides:
-        section.append(aside)
-    return etree.tostring(section, encoding=str, method="xml")
+        aside = etree.SubElement(section, "aside", {"id": nid, "class": "footnote",
+                                                    "role": "doc-footnote", EPUB_TYPE: "footnote"})
+        aside.text = "\n"
+        blocks = [copy.deepcopy(c) for c in li]
+        if (li.text or "").strip() or not blocks or blocks[0].tag not in {"p", "div"}:
+            p = etree.Element("p")
+            p.text = li.text
+            for c in blocks:
+                p.append(c)
+            blocks = [p]
+        aside.extend(blocks)
+        last = aside[-1]
+        if last.tag != "p":
+            last = etree.SubElement(aside, "p")
+        number = "".join(ref.itertext()).strip()
+        _backlink(last, ref.get("id"), number)
+        aside.tail = "\n"
+    xml = etree.tostring(section, encoding=str, method="xml")
+    return xml.replace(f' xmlns:epub="{OPS}"', "", 1)
+
+
+def _backlink(paragraph, ref_id, number) -> None:
+    if len(paragraph):
+        paragraph[-1].tail = (paragraph[-1].tail or "") + " "
+    else:
+        paragraph.text = (paragraph.text or "") + " "
+    back = etree.SubElement(paragraph, "a", {"href": f"#{ref_id}", "role": "doc-backlink",
+                                             "class": "backlink",
+                                             "aria-label": f"Back to note reference {number}"})
+    back.text = "\u21a9\ufe0e"   # ↩ as text, not as a colour emoji
+
+
+def _split_lines(block) -> None:
+    """Verse: each line of a pandoc line block becomes a span that can hang-indent."""
+    lines, current = [], etree.Element("span", {"class": "line"})
+    current.text = block.text
+    for child in list(block):
+        if child.tag == "br":
+            lines.append(current)
+            current = etree.Element("span", {"class": "line"})
+            current.text = (child.tail or "").lstrip("\n")
+        else:
+            current.append(child)
+    lines.append(current)
+    block.text = "\n"
+    for child in list(block):
+        block.remove(child)
+    for n, line in enumerate(lines):
+        block.append(line)
+        if n < len(lines) - 1:
+            br = etree.SubElement(block, "br")
+            br.tail = "\n"
+
+
+# -- navigation ------------------------------------------------------------------------
+def _toc(doc, units) -> list[tuple[int, str, str, str]]:
+    """(level, title, href, attributes) for every heading, in reading order."""
+    entries = []
+    for u in units:   # a unit without a heading (an epigraph, say) is reached by reading on
+        for h in u.element.iter(*HEADINGS):
+            parent = h.getparent()
+            hid = parent.get("id") if parent.tag == "section" else h.get("id")
+            href = u.file_name if h is u.heading or not hid else f"{u.file_name}#{hid}"
+            entries.append((int(h.tag[1]), text_of(h), href, ""))
+    return entries
+
+
+def _nest(entries) -> list[dict]:
+    """Flat (level, …) entries -> a tree: each entry's children are the deeper ones after it."""
+    root = {"level": 0, "children": []}
+    stack = [root]
+    for level, title, href, attrs in entries:
+        node = {"level": level, "title": title, "href": href, "attrs": attrs, "children": []}
+        while stack[-1]["level"] >= level:
+            stack.pop()
+        stack[-1]["children"].append(node)
+        stack.append(node)
+    return root["children"]
+
+
+def _ncx_toc(epub, nodes, counter=None):
+    counter = counter if counter is not None else [0]
+    out = []
+    for node in nodes:
+        counter[0] += 1
+        link = epub.Link(node["href"], node["title"], f"np-{counter[0]}")
+        out.append((link, _ncx_toc(epub, node["children"], counter)) if node["children"] else link)
+    return out
 
 
 def _raw_page_class():
@@ -54,59 +332,26 @@ def _raw_page_class():
     return XhtmlPage
 
 
-def write_epub(doc, options=None) -> bytes:
+def _writer_class():
     from ebooklib import epub
 
-    Page = _raw_page_class()
+    class Writer(epub.EpubWriter):
+        """ebooklib's writer, but the nav document is the one we rendered."""
 
-    book = epub.EpubBook()
-    book.set_identifier(doc.identifier)
-    book.set_title(doc.title)
-    book.set_language(doc.language)
-    for author in doc.authors:
-        book.add_author(author)
-    for key in ("publisher", "rights", "description"):
-        if doc.meta.get(key):
-            book.add_metadata("DC", key, str(doc.meta[key]))
-    if doc.meta.get("date"):
-        book.add_metadata("DC", "date", doc.date.strftime("%Y-%m-%d"))
-    subjects = doc.meta.get("subjects") or []
-    for subject in subjects if isinstance(subjects, list) else [subjects]:
-        book.add_metadata("DC", "subject", str(subject))
+        def _get_nav(self, item):
+            return item.content
 
-    style = epub.EpubItem(uid="css", file_name="css/book.css", media_type="text/css",
-                          content=css("base.css", "epub.css").encode())
-    book.add_item(style)
+        def _write_opf_file(self, root):
+            root.set("{http://www.w3.org/XML/1998/namespace}lang", self.book.language)
+            if self.book.direction:
+                root.set("dir", self.book.direction)
+            super()._write_opf_file(root)
 
-    title_html = f'<section class="titlepage" epub:type="titlepage"><h1>{_esc(doc.title)}</h1>'
-    if doc.authors:
-        title_html += f'<p class="author">{_esc(", ".join(doc.authors))}</p>'
-    title_html += "</section>"
-    titlepage = Page(uid="titlepage", file_name="titlepage.xhtml", title="Title page",
-                              lang=doc.language)
-    titlepage.content = _page(doc, doc.title, title_html, "frontmatter").encode()
-    spine, toc = [titlepage], []
-    book.add_item(titlepage)
-
-    for chapter in doc.chapters:
-        item = Page(uid=f"c{chapter.number:04d}", file_name=f"chapter-{chapter.number:04d}.xhtml",
-                             title=chapter.title, lang=doc.language)
-        item.content = _page(doc, chapter.title, _chapter_content(doc, chapter)).encode()
-        book.add_item(item)
-        spine.append(item)
-        toc.append(epub.Link(item.file_name, chapter.title, item.id))
-
-    book.toc = toc
-    book.spine = ["nav", *spine]
-    book.add_item(epub.EpubNcx())
-    book.add_item(epub.EpubNav())
-    raw = io.BytesIO()
-    epub.write_epub(raw, book, {"mtime": doc.date, "epub3_pages": False})
-    return repack(raw.getvalue())
+    return Writer
 
 
-def _esc(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+def _Writer(*args):
+    return _writer_class()(*args)
 
 
 def repack(data: bytes) -> bytes:
