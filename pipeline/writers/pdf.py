@@ -1,98 +1,298 @@
-"""The print edition: paged-media HTML laid out by WeasyPrint into a tagged PDF."""
+"""The print edition: paged-media HTML laid out by WeasyPrint into a tagged PDF.
+
+The book is front matter (half-title, title page, imprint, contents), then the text with
+parts and chapters on their own pages.  Page geometry and the print-shop options (trim,
+bleed, crop marks, even page count, chapter start, PDF/A) come from the document's
+metadata; everything typographic lives in print.css.
+"""
 from __future__ import annotations
 
 import os
+import re
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from lxml import etree
 
 from .. import fonts
+from ..diagnostics import error
 from .base import css, note_id, note_refs, render, to_html
 
-# Trim sizes (width, height) and margins (top, outside, bottom, inside) in millimetres.
+# Trim sizes: (width, height) in mm, body font size in pt.
 TRIMS = {
-    "a5": (148, 210), "a4": (210, 297), "letter": (215.9, 279.4),
-    "6x9": (152.4, 228.6), "5.5x8.5": (139.7, 215.9),
+    "a5": (148, 210, 10), "a4": (210, 297, 11.5), "letter": (215.9, 279.4, 11.5),
+    "6x9": (152.4, 228.6, 10.5), "5.5x8.5": (139.7, 215.9, 10),
 }
+# Gutter added to the inside margin by page count, the way printers ask for it: thicker
+# books open less flat.  (pages up to, extra mm)
+GUTTER = ((150, 0), (300, 2), (500, 4), (700, 6), (10**9, 8))
+CHARS_PER_PAGE = 2300     # at A5/10 pt with notes and headings; scaled by text area
+HEADING_TAGS = ("h1", "h2", "h3", "h4", "h5", "h6")
 
 
 @dataclass(frozen=True)
 class PdfOptions:
     trim: str = "a5"
-    variant: str | None = "pdf/ua-1"
+    bleed_mm: float = 0
+    crop_marks: bool = False
+    even_pages: bool = False
+    chapter_start: str = "right"      # "right" or "any"
+    pdf_a: bool = False
+
+    @classmethod
+    def from_meta(cls, meta: dict) -> "PdfOptions":
+        trim = str(meta.get("trim") or "a5").lower().replace("×", "x").replace(" ", "")
+        if trim not in TRIMS:
+            raise error("<metadata>", None, "E-PDF-TRIM",
+                        f"unknown trim `{meta.get('trim')}`; use one of {', '.join(TRIMS)}")
+        start = str(meta.get("chapter-start") or "right").lower()
+        if start not in {"right", "any"}:
+            raise error("<metadata>", None, "E-PDF-START",
+                        f"chapter-start must be `right` or `any`, not `{start}`")
+        return cls(trim=trim, bleed_mm=parse_bleed(meta.get("bleed")),
+                   crop_marks=truthy(meta.get("crop-marks")),
+                   even_pages=truthy(meta.get("even-pages")), chapter_start=start,
+                   pdf_a=truthy(meta.get("pdf-a")))
 
 
-def page_css(options: PdfOptions) -> str:
-    width, height = TRIMS[options.trim]
+def truthy(value) -> bool:
+    return value is True or str(value).lower() in {"true", "yes", "1", "on"}
+
+
+def parse_bleed(value) -> float:
+    """`true` means the usual 3 mm; a number is millimetres; `0.125in`, `9pt` work too."""
+    if value in (None, False, "", "false", "no", "0"):
+        return 0.0
+    if value is True or str(value).lower() in {"true", "yes", "on"}:
+        return 3.0
+    m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*(mm|cm|in|pt)?\s*", str(value))
+    if not m:
+        raise error("<metadata>", None, "E-PDF-BLEED",
+                    f"bleed must be a length such as `3mm` or `0.125in`, not `{value}`")
+    return float(m.group(1)) * {"mm": 1, "cm": 10, "in": 25.4, "pt": 25.4 / 72}[m.group(2) or "mm"]
+
+
+# -- the page ---------------------------------------------------------------------------
+def css_string(text: str) -> str:
+    return '"' + re.sub(r'["\\\n]', lambda m: "\\" + format(ord(m.group()), "x") + " ", text) + '"'
+
+
+def estimate_pages(doc, options: PdfOptions) -> int:
+    chars = len("".join(doc.body.itertext())) + sum(len("".join(li.itertext()))
+                                                    for li in doc.notes.values())
+    width, height, size = TRIMS[options.trim]
+    area = (width * height) / (148 * 210) * (10 / size) ** 2
+    return int(chars / (CHARS_PER_PAGE * area)) + 6 + 2 * len(doc.chapters)
+
+
+def page_css(doc, options: PdfOptions) -> str:
+    width, height, size = TRIMS[options.trim]
     scale = width / 148
-    top, outside, bottom, inside = (m * scale for m in (18, 16, 20, 20))
-    return (f"@page {{ size: {width}mm {height}mm; margin: {top:.1f}mm {outside:.1f}mm "
-            f"{bottom:.1f}mm {inside:.1f}mm; }}\n"
-            f"@page :left {{ margin-left: {outside:.1f}mm; margin-right: {inside:.1f}mm; }}\n"
-            f"@page :right {{ margin-left: {inside:.1f}mm; margin-right: {outside:.1f}mm; }}\n")
+    pages = estimate_pages(doc, options)
+    gutter = next(extra for limit, extra in GUTTER if pages <= limit)
+    top, outside, bottom, inside = 17 * scale, 15 * scale, 20 * scale, 18 * scale + gutter
+    bleed = f"bleed: {options.bleed_mm:g}mm;" if options.bleed_mm else ""
+    marks = "marks: crop;" if options.crop_marks else ""
+    breaks = "right" if options.chapter_start == "right" else "page"
+    return f"""
+html {{ font-size: {size}pt; }}
+@page {{ size: {width}mm {height}mm; margin: {top:.1f}mm {outside:.1f}mm {bottom:.1f}mm {inside:.1f}mm;
+        {bleed} {marks} }}
+@page :left {{ margin-left: {outside:.1f}mm; margin-right: {inside:.1f}mm;
+        @top-center {{ content: {css_string(doc.title)}; }} }}
+@page :right {{ margin-left: {inside:.1f}mm; margin-right: {outside:.1f}mm; }}
+.chapter {{ break-before: {breaks}; }}
+.chapter-title {{ padding-top: {height * 0.16:.0f}mm; }}
+.part-title {{ padding-top: {height * 0.25:.0f}mm; }}
+.title-page {{ padding-top: {height * 0.14:.0f}mm; }}
+"""
 
 
 def font_css() -> str:
-    rules = []
-    for face in fonts.faces():
-        rules.append(f'@font-face {{ font-family: "{fonts.FAMILY}"; src: url("{face.path.as_uri()}"); '
-                     f"font-weight: {face.weight}; font-style: {face.style}; }}")
-    return "\n".join(rules)
+    return "\n".join(
+        f'@font-face {{ font-family: "{fonts.FAMILY}"; src: url("{face.path.as_uri()}"); '
+        f"font-weight: {face.weight}; font-style: {face.style}; }}" for face in fonts.faces())
 
 
+# -- the body -------------------------------------------------------------------------
 def inline_footnotes(body, notes) -> None:
-    """Put each note's text where it is referenced, as a span WeasyPrint floats."""
+    """Put each note's text where it is referenced, as a span WeasyPrint floats.
+
+    WeasyPrint floats only inline content well (block children of a footnote are laid out
+    as separate floats or lost), so paragraphs become runs separated by line breaks.
+    """
     for ref in note_refs(body):
         li = notes.get(note_id(ref))
         span = etree.Element("span", {"class": "footnote"})
-        if li is not None:
-            paragraphs = [p for p in li if p.tag == "p"] or [li]
-            for i, p in enumerate(paragraphs):
-                if i:
-                    etree.SubElement(span, "br")
-                for child in list(etree.fromstring(etree.tostring(p))):
-                    span.append(child)
-                if span.text is None and p.text and i == 0:
-                    span.text = p.text
-                elif p.text:
-                    last = span[-1] if len(span) else None
-                    if last is not None:
-                        last.tail = (last.tail or "") + p.text
-                    else:
-                        span.text = (span.text or "") + p.text
+        blocks = ([p for p in li if p.tag in {"p", "div", "blockquote"}] or [li]) if li is not None else []
+        for i, block in enumerate(blocks):
+            block = etree.fromstring(etree.tostring(block))
+            if i:
+                etree.SubElement(span, "br").tail = block.text
+            else:
+                span.text = block.text
+            for child in block:
+                span.append(child)
         span.tail = ref.tail
         ref.getparent().replace(ref, span)
 
 
+def split_verse(body) -> None:
+    """One block per verse line, so a line too long for the measure gets a hanging indent."""
+    for block in body.xpath('.//div[contains(concat(" ", @class, " "), " line-block ")]'):
+        lines, current = [], etree.Element("span", {"class": "verse-line"})
+        current.text = block.text
+        for child in list(block):
+            if child.tag == "br":
+                lines.append(current)
+                current = etree.Element("span", {"class": "verse-line"})
+                current.text = (child.tail or "").lstrip("\n")
+            else:
+                current.append(child)
+        lines.append(current)
+        block.text = None
+        for child in list(block):
+            block.remove(child)
+        for line in lines:
+            if line.text or len(line):
+                line.tail = "\n"
+                block.append(line)
+
+
+def mark_structure(doc, body) -> list[dict]:
+    """Class the sections (part/chapter) and headings; return the contents entries."""
+    kinds = {c.id: c.kind for c in doc.chapters}
+    levels = [int(h.tag[1]) for h in body.iter(*HEADING_TAGS)]
+    top = min(levels, default=1)
+    entries = []
+    for h in body.iter(*HEADING_TAGS):
+        section = h.getparent()
+        title = heading_text(h)
+        h.set("data-title", title)
+        classes = [f"bookmark{int(h.tag[1]) - top + 1}"]
+        kind = kinds.get(section.get("id")) if section.tag == "section" else None
+        if kind in {"part", "chapter"} and h is next(section.iter(*HEADING_TAGS)):
+            section.set("class", f"{section.get('class', '')} {kind}".strip())
+            classes.append(f"{kind}-title")
+            entries.append({"id": section.get("id"), "title": title, "kind": kind})
+        h.set("class", " ".join([h.get("class", ""), *classes]).strip())
+    return entries
+
+
+def heading_text(h) -> str:
+    parts = [h.text or ""]
+    for child in h:
+        if "footnote-ref" not in (child.get("class") or ""):
+            parts.append("".join(child.itertext()))
+        parts.append(child.tail or "")
+    return " ".join("".join(parts).split())
+
+
+# -- the PDF --------------------------------------------------------------------------
 def local_fetcher():
-    """A URL fetcher that loads our own font files and nothing else, never the network."""
+    """A URL fetcher that loads our own font files and the images the document embeds as
+    data: URIs, and nothing else: never the network."""
     from weasyprint.urls import URLFetcher
 
     allowed = fonts.cache_dir().resolve().as_uri() + "/"
 
     class LocalFetcher(URLFetcher):
         def fetch(self, url, headers=None):
-            if not url.startswith(allowed) or ".." in url:
+            if not url.startswith(("data:", allowed)) or ".." in url.split(",")[0]:
                 raise ValueError(f"refusing to load {url!r} while building a PDF")
             return super().fetch(url, headers)
 
-    return LocalFetcher(allowed_protocols={"file"}, allow_redirects=False)
+    return LocalFetcher(allowed_protocols={"file", "data"}, allow_redirects=False)
+
+
+@contextmanager
+def source_date(doc):
+    """fontTools stamps subset fonts with the clock unless SOURCE_DATE_EPOCH is set."""
+    saved = os.environ.get("SOURCE_DATE_EPOCH")
+    os.environ["SOURCE_DATE_EPOCH"] = str(int(doc.date.timestamp()))
+    try:
+        yield
+    finally:
+        if saved is None:
+            del os.environ["SOURCE_DATE_EPOCH"]
+        else:
+            os.environ["SOURCE_DATE_EPOCH"] = saved
+
+
+def imprint(doc, options: PdfOptions) -> list[tuple[str, str]]:
+    meta = doc.meta
+    rows = [("Title", doc.title + (f": {meta['subtitle']}" if meta.get("subtitle") else ""))]
+    if doc.authors:
+        rows.append(("Author", ", ".join(doc.authors)))
+    translators = meta.get("translator")
+    if translators:
+        rows.append(("Translator", ", ".join(translators) if isinstance(translators, list)
+                     else str(translators)))
+    if meta.get("date") and not re.fullmatch(r"\d{4}(-\d\d){0,2}", str(meta["date"])):
+        rows.append(("Date", str(meta["date"])))   # as given, e.g. a source's release
+    if meta.get("publisher"):
+        rows.append(("Publisher", str(meta["publisher"])))
+    if meta.get("source"):
+        rows.append(("Source", str(meta["source"])))
+    if meta.get("rights"):
+        rows.append(("Rights", str(meta["rights"])))
+    rows.append(("Identifier", doc.identifier))
+    if meta.get("date") or os.environ.get("SOURCE_DATE_EPOCH"):
+        rows.append(("This edition", doc.date.strftime("%-d %B %Y")))
+    size = TRIMS[options.trim][2]
+    rows.append(("Typeface", f"Set in {fonts.FAMILY}, designed by TypeTogether, at {size:g} pt"))
+    return rows
 
 
 def write_pdf(doc, options: PdfOptions | None = None) -> bytes:
     import weasyprint
 
-    options = options or PdfOptions(trim=str(doc.meta.get("trim", "a5")).lower())
+    options = options or PdfOptions.from_meta(doc.meta)
     body = doc.body_copy()
+    entries = mark_structure(doc, body)
+    split_verse(body)
     inline_footnotes(body, doc.notes)
+    chapters = [e for e in entries if e["kind"] == "chapter"]
     subjects = doc.meta.get("subjects") or []
     html = render("pdf.html", doc=doc, body=to_html(body),
+                  toc=entries if len(chapters) > 1 else [], book=len(chapters) > 1,
+                  imprint=imprint(doc, options),
                   keywords=", ".join(map(str, subjects)) if isinstance(subjects, list) else subjects,
                   date=doc.date.strftime("%Y-%m-%dT%H:%M:%SZ"),
-                  stylesheet=font_css() + "\n" + page_css(options) + css("base.css", "print.css"))
-    # fontTools stamps subset fonts with the clock unless SOURCE_DATE_EPOCH is set.
-    os.environ["SOURCE_DATE_EPOCH"] = str(int(doc.date.timestamp()))
-    document = weasyprint.HTML(string=html, base_url=fonts.cache_dir().resolve().as_uri() + "/",
-                               url_fetcher=local_fetcher()).render()
-    return document.write_pdf(pdf_variant=options.variant, pdf_identifier=doc.identifier.encode(),
-                              pdf_tags=True)
+                  stylesheet="\n".join([font_css(), css("base.css", "print.css"),
+                                        page_css(doc, options)]))
+    variant = "pdf/a-3u" if options.pdf_a else "pdf/ua-1"
+    with source_date(doc):
+        document = weasyprint.HTML(string=html, base_url=fonts.cache_dir().resolve().as_uri() + "/",
+                                   url_fetcher=local_fetcher()).render()
+        if options.even_pages and len(document.pages) % 2:
+            document = pad_to_even(document, html)
+        if options.pdf_a:
+            declare_ua(document)
+        return document.write_pdf(pdf_variant=variant, pdf_identifier=doc.identifier.encode(),
+                                  pdf_tags=True)
+
+
+def pad_to_even(document, html: str):
+    """Append one blank page of the same geometry, without laying the book out again."""
+    import weasyprint
+
+    head = html.split("<body", 1)[0]
+    blank = weasyprint.HTML(string=head + '<body><div class="pad"></div></body></html>',
+                            base_url=fonts.cache_dir().resolve().as_uri() + "/",
+                            url_fetcher=local_fetcher()).render()
+    return document.copy([*document.pages, blank.pages[-1]])
+
+
+def declare_ua(document) -> None:
+    """PDF/A-3u output is tagged too: say in its XMP that it also follows PDF/UA-1."""
+    metadata = document.metadata
+    generate = metadata.generate_rdf_metadata
+
+    def with_ua(*args, **kwargs):
+        rdf = generate(*args, **kwargs)
+        ua = (b'<rdf:Description xmlns:pdfuaid="http://www.aiim.org/pdfua/ns/id/" '
+              b'rdf:about="" pdfuaid:part="1" />')
+        return rdf.replace(b"</rdf:RDF>", ua + b"</rdf:RDF>")
+
+    metadata.generate_rdf_metadata = with_ua

@@ -1,0 +1,475 @@
+"""Issue 4: the print edition, checked by reading the PDF back (pypdf and poppler).
+
+Every check is a property of the book (the contents agree with the pages, the running
+heads follow the chapters, no word is lost, the outline mirrors the headings), so the
+same checks run on the fixtures, the speech and corpus texts whose structure the
+normalizer decides.
+"""
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from collections import Counter
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+import pytest
+import yaml
+
+from conftest import ROOT, SPEECH, corpus_file
+
+FIXTURES = Path(__file__).parent / "fixtures" / "pdf"
+MM = 72 / 25.4
+
+
+# -- building -----------------------------------------------------------------------
+def build_pdf(markdown: str, slug: str, **meta) -> tuple[object, bytes]:
+    from pipeline.document import Document, split_front_matter
+    from pipeline.writers.pdf import write_pdf
+
+    if meta:
+        head, body = split_front_matter(markdown)
+        markdown = "---\n" + yaml.safe_dump({**head, **meta}) + "---\n" + body
+    doc = Document.from_markdown(markdown, slug)
+    return doc, write_pdf(doc)
+
+
+def normalized(path: Path) -> str:
+    from pipeline.stages import normalize
+
+    return normalize(path)[0]
+
+
+@dataclass
+class Book:
+    """A built PDF and the document it came from, with what poppler reads back."""
+    doc: object
+    data: bytes
+    path: Path
+
+    @cached_property
+    def reader(self):
+        from pypdf import PdfReader
+
+        return PdfReader(self.path)
+
+    @cached_property
+    def trim(self):
+        box = self.reader.pages[0].trimbox
+        return float(box.left), float(box.bottom), float(box.width), float(box.height)
+
+    def _text(self, *region: str) -> list[str]:
+        out = subprocess.run(["pdftotext", "-enc", "UTF-8", *region, str(self.path), "-"],
+                             capture_output=True, text=True, check=True).stdout
+        return out.split("\f")[:len(self.reader.pages)]
+
+    @cached_property
+    def pages(self) -> list[str]:
+        return self._text()
+
+    def _band(self, top: bool) -> list[str]:
+        left, bottom, width, height = self.trim
+        media = float(self.reader.pages[0].mediabox.height)
+        band = 0.075 * height
+        y = media - bottom - height if top else media - bottom - band
+        return [" ".join(t.split()) for t in self._text(
+            "-x", str(int(left)), "-y", str(int(y)), "-W", str(int(width)), "-H", str(int(band)))]
+
+    @cached_property
+    def heads(self) -> list[str]:
+        return self._band(top=True)
+
+    @cached_property
+    def folios(self) -> list[str]:
+        return self._band(top=False)
+
+    @cached_property
+    def outline(self) -> list[tuple[int, str, int]]:
+        """(depth, title, page index) for every bookmark, in order."""
+        out = []
+
+        def walk(items, depth):
+            for item in items:
+                if isinstance(item, list):
+                    walk(item, depth + 1)
+                else:
+                    out.append((depth, item.title, self.reader.get_destination_page_number(item)))
+        walk(self.reader.outline, 0)
+        return out
+
+    @cached_property
+    def toc(self) -> list[tuple[str, int]]:
+        """(title, printed page number) for each line of the contents pages."""
+        pages = [i for i, t in enumerate(self.pages[:12]) if t.lstrip().startswith("Contents")]
+        entries, pending = [], ""
+        for i in range(pages[0], len(self.pages)) if pages else []:
+            text = subprocess.run(["pdftotext", "-layout", "-enc", "UTF-8", "-f", str(i + 1),
+                                   "-l", str(i + 1), str(self.path), "-"],
+                                  capture_output=True, text=True, check=True).stdout
+            if i > pages[0] and not re.search(r"\.\s?\.\s?\.", text):
+                break
+            for line in text.splitlines():
+                line = line.strip()
+                if not line or line == "Contents":
+                    continue
+                m = re.fullmatch(r"(.*?)[\s.]*?\s(\d+)", line)
+                if m and re.search(r"\.\s?\.|\s{3}", line):
+                    entries.append((" ".join(f"{pending} {m.group(1)}".split()).rstrip(" ."),
+                                    int(m.group(2))))
+                    pending = ""
+                elif not re.fullmatch(r"\d+", line):
+                    pending += " " + line
+        return entries
+
+
+def make_book(tmp: Path, markdown: str, slug: str, **meta) -> Book:
+    doc, data = build_pdf(markdown, slug, **meta)
+    path = tmp / f"{slug}.pdf"
+    path.write_bytes(data)
+    return Book(doc, data, path)
+
+
+# -- what a book must satisfy -------------------------------------------------------
+def flat(text: str) -> str:
+    return " ".join(text.replace("\u00ad", "").split())
+
+
+def words(text: str) -> list[str]:
+    return re.findall(r"\w+", text.replace("\u00ad", "").replace("’", "'").lower())
+
+
+def source_words(doc) -> list[str]:
+    """The words of the text and its notes, without pandoc's note numbers (the PDF
+    numbers notes per chapter)."""
+    from pipeline.document import text_of
+
+    blocks = doc.body.xpath("./*[not(self::section)] | .//section/*[not(self::section)]")
+    return words(" ".join(text_of(el) for el in [*blocks, *doc.notes.values()]))
+
+
+def pdf_words(book: Book, vocabulary: set[str]) -> tuple[Counter, list[str]]:
+    """Words of the extracted text, and the word starts left dangling at a page's end.
+
+    A word broken at a line end by a hyphen is joined again when the joined form is a word
+    of the source (a real hyphen stays a break)."""
+    counts, dangling = Counter(), []
+    for page in book.pages:
+        page = page.replace("’", "'").replace("\u2010", "-").lower()
+        tokens = re.findall(r"\w+-?\n?", page)
+        i = 0
+        while i < len(tokens):
+            tok = tokens[i].rstrip("\n")
+            if tok.endswith("-") and tokens[i].endswith("\n"):
+                joined = tok[:-1] + tokens[i + 1].rstrip("-\n") if i + 1 < len(tokens) else ""
+                if joined in vocabulary:
+                    counts[joined] += 1
+                    i += 2
+                    continue
+                dangling.append(tok[:-1])
+            counts[tok.rstrip("-")] += 1
+            i += 1
+    return counts, dangling
+
+
+def check_words(book: Book) -> None:
+    wanted = Counter(source_words(book.doc))
+    got, dangling = pdf_words(book, set(wanted))
+    missing = {w: n - got[w] for w, n in wanted.items() if got[w] < n}
+    for word in list(missing):   # hyphenated across a page break, notes in between
+        start = next((p for p in dangling if word.startswith(p) and got[word[len(p):]]), None)
+        if start is not None and missing[word] == 1:
+            dangling.remove(start)
+            del missing[word]
+    assert not missing, f"{sum(missing.values())} words lost: {list(missing.items())[:15]}"
+
+
+def squash(text: str) -> str:
+    """Letters and digits only: hyphenation, spacing and punctuation do not matter."""
+    return re.sub(r"\W+", "", text.lower())
+
+
+def footnote_placement(book: Book) -> tuple[int, int, list[str]]:
+    """(notes, notes on the page of their call, descriptions of the others).
+
+    A note is found by its first words (searching forward, as notes come in order); its
+    call by the words just before it in the text."""
+    from pipeline.writers.base import note_id, note_refs
+
+    pages = [squash(p) for p in book.pages]
+    where, total, same, misplaced = 0, 0, 0, []
+    for ref in note_refs(book.doc.body):
+        li = book.doc.notes.get(note_id(ref))
+        note = squash("".join(li.itertext()))[:30]
+        before = squash(text_before(ref))[-15:]
+        if len(note) < 12 or len(before) < 8:
+            continue
+        start = where
+        while where < len(pages) and note not in pages[where]:
+            where += 1
+        assert where < len(pages), f"note {note!r} lost or out of order (after page {start + 1})"
+        total += 1
+        if before in pages[where]:
+            same += 1
+        else:
+            misplaced.append(f"note {note_id(ref)} on page {where + 1}, call elsewhere")
+    return total, same, misplaced
+
+
+def text_before(ref) -> str:
+    """The text of the paragraph between the previous note call (or its start) and ``ref``."""
+    block = next(a for a in ref.iterancestors() if a.tag in {"p", "li", "div", "blockquote",
+                                                            "h1", "h2", "h3", "h4", "h5", "h6"})
+    out: list[str] = []
+
+    def walk(el) -> bool:
+        if el is ref:
+            return True
+        if "footnote-ref" in (el.get("class") or ""):
+            out.clear()
+        else:
+            out.append(el.text or "")
+            if any(walk(child) for child in el):
+                return True
+        if el is not block:
+            out.append(el.tail or "")
+        return False
+    walk(block)
+    return "".join(out)
+
+def check_outline(book: Book) -> None:
+    headings = book.doc.headings
+    top = min((h.level for h in headings), default=1)
+    want = [(h.level - top, " ".join(h.title.split())) for h in headings]
+    got = [(depth, " ".join(title.split())) for depth, title, _ in book.outline]
+    assert got == want
+    for (_, title, page), depth_title in zip(book.outline, want):
+        assert flat(title)[:40] in flat(book.pages[page]), f"bookmark {title!r} points elsewhere"
+
+
+def check_toc(book: Book) -> None:
+    """Every contents line's number is the page where that heading is, and that page is a
+    chapter opening: no running head, no folio."""
+    chapters = [c for c in book.doc.chapters if c.kind in {"chapter", "part"}]
+    if sum(c.kind == "chapter" for c in chapters) < 2:
+        assert not book.toc, "a text with one chapter has no contents page"
+        return
+    assert [t for t, _ in book.toc] == [" ".join(c.title.split()) for c in chapters]
+    for title, number in book.toc:
+        page = number - 1
+        assert flat(title)[:40] in flat(book.pages[page]), f"{title!r} is not on page {number}"
+        assert book.heads[page] == "", f"running head on the opening of {title!r}"
+        assert book.folios[page] == "", f"folio on the opening of {title!r}"
+        assert page % 2 == 0 or book.doc.meta.get("chapter-start") == "any", \
+            f"{title!r} opens on a left-hand page"
+
+
+def check_running_heads(book: Book) -> None:
+    """Left pages carry the book's title, right pages the current chapter; every page with
+    text and a folio shows its own number."""
+    title = " ".join(book.doc.title.split())
+    openings = {n - 1 for _, n in book.toc}
+    chapter_pages = [(n - 1, t) for t, n in book.toc]
+    parts = {" ".join(c.title.split()) for c in book.doc.chapters if c.kind == "part"}
+    start = min(openings, default=None)
+    checked = 0
+    for i, (head, folio) in enumerate(zip(book.heads, book.folios)):
+        if folio:
+            assert folio == str(i + 1), f"page {i + 1} is numbered {folio!r}"
+        if not head:
+            continue
+        assert i not in openings, f"running head on chapter opening page {i + 1}"
+        assert folio, f"page {i + 1} has a running head but no folio"
+        if i % 2 == 1:
+            assert head == title, f"left page {i + 1} heads {head!r}"
+        elif start is not None and i > start:
+            current = [t for p, t in chapter_pages if p <= i and t not in parts][-1:]
+            assert current and head == current[0], f"right page {i + 1} heads {head!r}"
+        checked += 1
+    assert checked, "no running heads at all"
+
+
+def check_pdf(book: Book, lang: str | None = None) -> None:
+    root = book.reader.trailer["/Root"]
+    assert "/StructTreeRoot" in root and root["/MarkInfo"]["/Marked"]
+    assert root["/Lang"] == (lang or book.doc.language) and root["/Lang"] not in ("", "und")
+    assert root["/ViewerPreferences"]["/DisplayDocTitle"]
+    info = book.reader.metadata
+    assert info.title == book.doc.title and info.title
+    if book.doc.authors:
+        assert info.author == ", ".join(book.doc.authors)
+    xmp = book.reader.xmp_metadata
+    assert xmp.dc_title["x-default"] == book.doc.title
+    assert b'pdfuaid:part="1"' in root["/Metadata"].get_data()
+    fonts = subprocess.run(["pdffonts", str(book.path)], capture_output=True, text=True,
+                           check=True).stdout.splitlines()[2:]
+    assert fonts and all(re.search(r"\byes\s+yes\s+yes\b", f) and "Literata" in f
+                         for f in fonts), fonts
+
+
+def check_size(book: Book, width_mm: float, height_mm: float, bleed_mm: float = 0) -> None:
+    for page in book.reader.pages:
+        media, trim = page.mediabox, page.trimbox
+        assert abs(float(trim.width) - width_mm * MM) < 0.5
+        assert abs(float(trim.height) - height_mm * MM) < 0.5
+        assert abs(float(media.width) - (width_mm + 2 * bleed_mm) * MM) < 0.5
+        assert abs(float(media.height) - (height_mm + 2 * bleed_mm) * MM) < 0.5
+
+
+def check_book(book: Book) -> None:
+    check_pdf(book)
+    check_words(book)
+    check_outline(book)
+    check_toc(book)
+    check_running_heads(book)
+
+
+def same_bytes_in_a_fresh_process(book: Book, markdown_path: Path, tmp: Path) -> None:
+    """A second build in another interpreter (other hash seed, other clock) is identical."""
+    out = tmp / "again.pdf"
+    code = ("import sys, pathlib; from pipeline.document import Document; "
+            "from pipeline.writers.pdf import write_pdf; "
+            "doc = Document.from_markdown(pathlib.Path(sys.argv[1]).read_text(), sys.argv[2]); "
+            "pathlib.Path(sys.argv[3]).write_bytes(write_pdf(doc))")
+    subprocess.run([sys.executable, "-c", code, str(markdown_path), book.doc.slug, str(out)],
+                   check=True, cwd=ROOT, env={**os.environ, "PYTHONHASHSEED": "random"})
+    assert out.read_bytes() == book.data
+
+
+# -- the fixtures -------------------------------------------------------------------
+@pytest.fixture(scope="session")
+def fixture_book(tmp_path_factory) -> Book:
+    return make_book(tmp_path_factory.mktemp("pdf-book"), (FIXTURES / "book.md").read_text(),
+                     "book")
+
+
+@pytest.fixture(scope="session")
+def speech_book(tmp_path_factory) -> Book:
+    tmp = tmp_path_factory.mktemp("pdf-speech")
+    markdown = normalized(SPEECH)
+    (tmp / "speech.md").write_text(markdown)
+    return make_book(tmp, markdown, "international-day-of-solidarity-2023")
+
+
+def test_fixture_book(fixture_book):
+    check_book(fixture_book)
+    check_size(fixture_book, 148, 210)
+    assert [t for t, _ in fixture_book.toc][:2] == ["Part One: Morning", "Chapter 1: The Shadow River"]
+
+
+def test_fixture_front_matter(fixture_book):
+    pages = [flat(p) for p in fixture_book.pages]
+    assert pages[0] == "The Lantern and the Orchard"            # half-title
+    assert pages[1] == ""                                        # its blank verso
+    assert pages[2].startswith("Ada Fixture The Lantern and the Orchard A Test of Print")
+    for label in ("Title", "Author", "Publisher", "Source", "Rights", "Identifier",
+                  "This edition 1 March 2024", "Typeface Set in Literata"):
+        assert label in pages[3], f"imprint lacks {label!r}"
+    assert pages[4].startswith("Contents")
+
+
+def test_fixture_footnotes_at_foot_of_their_page(fixture_book):
+    total, same, misplaced = footnote_placement(fixture_book)
+    assert total == 12 and same == 12, misplaced
+
+
+def test_fixture_verse_lines_stay_lines(fixture_book):
+    lines = [ln.strip() for p in fixture_book.pages for ln in p.splitlines()]
+    for verse in ("The lantern swung above the river,", "and the river kept its counsel;",
+                  "with a letter in its hand."):
+        assert verse in lines
+
+
+def test_fixture_print_shop_options(tmp_path):
+    """6×9 in with 3 mm bleed and crop marks, chapters on any page, an even page count,
+    PDF/A-3u (which stays tagged and declares PDF/UA-1 too)."""
+    book = make_book(tmp_path, (FIXTURES / "book.md").read_text(), "book", trim="6x9",
+                     bleed="3mm", **{"crop-marks": True, "even-pages": True,
+                                     "chapter-start": "any", "pdf-a": True})
+    check_size(book, 152.4, 228.6, bleed_mm=3)
+    assert len(book.reader.pages) % 2 == 0
+    check_book(book)
+    opens_left = [n for t, n in book.toc if t.startswith("Chapter") and n % 2 == 0]
+    assert opens_left, "with chapter-start: any some chapter should open on a left page"
+    xmp = book.reader.trailer["/Root"]["/Metadata"].get_data()
+    assert b'pdfaid:part="3"' in xmp and b'pdfaid:conformance="U"' in xmp
+    assert "/OutputIntents" in book.reader.trailer["/Root"]
+
+
+def test_fixture_rebuild_is_byte_identical(fixture_book, tmp_path):
+    same_bytes_in_a_fresh_process(fixture_book, FIXTURES / "book.md", tmp_path)
+
+
+def test_options_are_checked():
+    from pipeline.diagnostics import PipelineError
+    from pipeline.writers.pdf import PdfOptions
+
+    assert PdfOptions.from_meta({}).trim == "a5"
+    assert PdfOptions.from_meta({"bleed": True}).bleed_mm == 3
+    assert PdfOptions.from_meta({"bleed": "0.125in"}).bleed_mm == pytest.approx(3.175)
+    for bad in ({"trim": "b5"}, {"bleed": "lots"}, {"chapter-start": "left"}):
+        with pytest.raises(PipelineError):
+            PdfOptions.from_meta(bad)
+
+
+# -- the speech ---------------------------------------------------------------------
+def test_speech(speech_book):
+    check_book(speech_book)
+    check_size(speech_book, 148, 210)
+    pages = [flat(p) for p in speech_book.pages]
+    assert pages[0] == flat(speech_book.doc.title), "page 1 is the title page"
+    assert "Identifier" in pages[1] and "Contents" not in " ".join(pages)
+    assert pages[2].startswith("We mark the international day"), "the text opens on page 3"
+    assert speech_book.heads[2] == "" and speech_book.folios[2] == ""
+    assert len(speech_book.outline) == 0 == len(speech_book.doc.headings)
+
+
+def test_speech_letter_trim(tmp_path):
+    book = make_book(tmp_path, normalized(SPEECH), "speech", trim="letter")
+    check_size(book, 215.9, 279.4)
+    check_words(book)
+
+
+def test_speech_rebuild_is_byte_identical(speech_book, tmp_path_factory):
+    tmp = tmp_path_factory.getbasetemp()
+    md = next(tmp.glob("pdf-speech*/speech.md"))
+    same_bytes_in_a_fresh_process(speech_book, md, tmp_path_factory.mktemp("again"))
+
+
+# -- corpus texts ---------------------------------------------------------------------
+@pytest.fixture(scope="session")
+def corpus_books(tmp_path_factory):
+    """Corpus texts built once per session, on demand."""
+    built = {}
+
+    def get(name: str) -> Book:
+        if name not in built:
+            tmp = tmp_path_factory.mktemp(f"pdf-{name}")
+            built[name] = make_book(tmp, normalized(corpus_file(f"{name}.txt")), name)
+        return built[name]
+    return get
+
+
+@pytest.mark.corpus
+@pytest.mark.parametrize("name", ["the-time-machine", "dickinson-poems"])
+def test_corpus_text(corpus_books, name):
+    check_book(corpus_books(name))
+
+
+@pytest.mark.corpus
+def test_corpus_footnotes_gibbon(corpus_books):
+    book = corpus_books("decline-and-fall-vol1")
+    check_book(book)
+    total, same, misplaced = footnote_placement(book)
+    assert total > 0.9 * len(book.doc.notes) > 900
+    # WeasyPrint moves a call's line to the next page with its note when the note does not
+    # fit; a note is never set on a page before its call.
+    assert same >= 0.99 * total, misplaced[:10]
+
+
+@pytest.mark.corpus
+@pytest.mark.slow
+def test_corpus_war_and_peace(corpus_books):
+    check_book(corpus_books("war-and-peace"))
