@@ -122,7 +122,9 @@ def _write(path: Path, text: str) -> Path:
 
 
 def lines(diagnostics) -> list[str]:
-    return [str(d) for d in diagnostics]
+    """Every field, spelled out here rather than by Diagnostic.__str__, so these tests pin what
+    the wrappers extract (path, line or none, code, severity, text), not how it is printed."""
+    return [f"{d.path}:{d.line or '-'}: {d.severity}[{d.code}]: {d.message}" for d in diagnostics]
 
 
 # --- EPUBCheck -----------------------------------------------------------------------------
@@ -168,7 +170,7 @@ def test_parse_epubcheck_maps_severities_and_locations():
                    "suggestion": "Embed it.",
                    "locations": [{"path": "EPUB/a.css", "line": 3}, {"path": "EPUB/b.css", "line": 7}]}]}
     assert lines(validate.parse_epubcheck(report, "b.epub")) == [
-        "b.epub/EPUB/a.xhtml: error[EPUBCHECK-PKG-008]: fatal: Unable to read file.",
+        "b.epub/EPUB/a.xhtml:-: error[EPUBCHECK-PKG-008]: fatal: Unable to read file.",
         "b.epub/EPUB/a.css:3: warning[EPUBCHECK-CSS-028]: Use of Font-face declaration. Embed it.",
         "b.epub/EPUB/b.css:7: warning[EPUBCHECK-CSS-028]: Use of Font-face declaration. Embed it.",
     ]
@@ -278,12 +280,21 @@ def test_axe_names_the_variants_that_fail(files, browser):
     assert all("in 375px light, 375px dark)" in d.message for d in narrow), lines(narrow)
 
 
+def test_axe_that_cannot_run_is_an_error(files, browser, tmp_path, monkeypatch):
+    fake = _write(tmp_path / "axe.min.js", "/* not axe */")
+    monkeypatch.setattr(validate, "AXE_JS", fake)
+    [d] = validate.axe([files["good.html"]], browser=browser)
+    assert (d.code, d.severity) == ("AXE-FAILED", ERROR) and "axe is not defined" in d.message
+
+
 def test_overflow_on_a_phone_names_the_culprit(files, browser, tmp_path):
     shot = tmp_path / "shots" / "wide-375.png"
     [d] = validate.overflow(files["wide.html"], width=375, screenshot=shot, browser=browser)
     assert (d.code, d.severity) == ("LAYOUT-OVERFLOW", ERROR)
     assert "in a 375px viewport" in d.message and "`pre.code`" in d.message
     assert png_size(shot) == (375, 800)
+    validate.overflow(files["wide.html"], width=375, screenshot=shot, full_page=True, browser=browser)
+    assert png_size(shot) == (375, 800)  # the page is no taller than the viewport
 
 
 def test_no_overflow_on_desktop_or_for_a_good_page(files, browser):
