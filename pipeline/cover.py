@@ -19,6 +19,7 @@ MARGIN = 150                      # text stays inside the inner frame
 # Dark cloth colours; the book's identifier picks one, so a catalog is not uniform.
 PALETTE = ["#3b1f1f", "#1f2d44", "#1f3a2e", "#2f2f3a", "#43283a", "#3a3220"]
 INK = "#f1e8d2"
+COVERAGE = 255       # drawing is done as coverage (0 cloth … 255 ink), coloured at the end
 IMAGE_TYPES = {".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png",
                ".gif": "image/gif", ".webp": "image/webp"}
 
@@ -135,7 +136,7 @@ def _fit(draw, doc, text, width, max_lines, size, min_size, **style):
         size -= 6
 
 
-def _block(draw, y, lines, font, leading, fill=INK):
+def _block(draw, y, lines, font, leading, fill=COVERAGE):
     for line in lines:
         draw.text((WIDTH / 2, y), line, font=font, fill=fill, anchor="ma")
         y += leading
@@ -147,10 +148,10 @@ def render_cover(doc) -> bytes:
     from PIL import Image, ImageDraw
 
     key = hashlib.sha256(doc.identifier.encode()).digest()[0]
-    image = Image.new("RGB", (WIDTH, HEIGHT), PALETTE[key % len(PALETTE)])
+    image = Image.new("L", (WIDTH, HEIGHT), 0)
     draw = ImageDraw.Draw(image)
     for inset, stroke in ((60, 6), (84, 2)):
-        draw.rectangle((inset, inset, WIDTH - inset, HEIGHT - inset), outline=INK, width=stroke)
+        draw.rectangle((inset, inset, WIDTH - inset, HEIGHT - inset), outline=COVERAGE, width=stroke)
 
     inner = WIDTH - 2 * MARGIN
     font, lines = _fit(draw, doc, doc.title, inner, 5, 170, 64)
@@ -163,7 +164,7 @@ def render_cover(doc) -> bytes:
     if slines:
         y = _block(draw, y + 40, slines, sfont, int(sfont.size * 1.3))
     y += 80
-    draw.line((WIDTH / 2 - 110, y, WIDTH / 2 + 110, y), fill=INK, width=3)
+    draw.line((WIDTH / 2 - 110, y, WIDTH / 2 + 110, y), fill=COVERAGE, width=3)
 
     names = ", ".join(doc.authors)
     if names:
@@ -177,8 +178,16 @@ def render_cover(doc) -> bytes:
         tfont, tlines = _fit(draw, doc, text, inner, 2, 50, 32, style="italic")
         _block(draw, HEIGHT * 0.7 + 200, tlines, tfont, int(tfont.size * 1.3))
     out = io.BytesIO()
-    image.save(out, "PNG", optimize=True)
+    # Cloth and ink with the anti-aliasing between them: a 256-colour palette ramp.
+    cloth, ink = _rgb(PALETTE[key % len(PALETTE)]), _rgb(INK)
+    image = Image.frombytes("P", image.size, image.tobytes())
+    image.putpalette([round(c + (i - c) * v / 255) for v in range(256) for c, i in zip(cloth, ink)])
+    image.save(out, "PNG")
     return out.getvalue()
+
+
+def _rgb(colour: str) -> tuple[int, int, int]:
+    return tuple(int(colour[n:n + 2], 16) for n in (1, 3, 5))
 
 
 def _latin(text: str) -> bool:
@@ -192,7 +201,7 @@ def _block_spaced(draw, y, lines, font, leading):
         widths = [draw.textlength(c, font=font) for c in line]
         x = WIDTH / 2 - (sum(widths) + track * (len(line) - 1)) / 2
         for c, w in zip(line, widths):
-            draw.text((x, y), c, font=font, fill=INK)
+            draw.text((x, y), c, font=font, fill=COVERAGE)
             x += w + track
         y += leading
     return y

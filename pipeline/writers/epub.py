@@ -108,7 +108,7 @@ def write_epub(doc, options=None) -> bytes:
 
     raw = io.BytesIO()
     writer = _Writer(raw, book, {"mtime": doc.date, "epub3_pages": False, "epub2_guide": False,
-                                 "epub3_landmark": False})
+                                 "epub3_landmark": False, "compresslevel": 0})
     writer.process()
     writer.write()
     return repack(raw.getvalue())
