@@ -1,0 +1,423 @@
+"""Benchmarks: our three editions against pandoc and WeasyPrint on their own.
+
+    .venv/bin/python -m pipeline.bench [--runs 3] [--big-runs 1] [--no-scaling]
+
+For the speech, a mid-sized novel and War and Peace it measures, each in a fresh process:
+  * our build through the CLI (all three editions, --force, cold start) — wall time and
+    peak memory (os.wait4's rusage: the largest of the process and the pandoc it ran);
+  * each stage on its own (imports, normalize, parse, html, epub, pdf split into our
+    preparation, WeasyPrint's layout and its drawing), called directly in a child;
+  * the plain tools on the same normalized Markdown: `pandoc -t epub3`,
+    `pandoc -s -t html5` and `pandoc -s -t html5 | weasyprint - out.pdf`;
+then the whole corpus on one worker and on two.  Medians of several runs; the table
+goes between the markers in BENCHMARKS.md (the rest of that file is kept).  These are
+benchmarks, not tests: the exit status is 0 even when a target is missed.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+CORPUS = ROOT.parent / "shared" / "corpus"
+SPEECH = ROOT / "source" / "international-day-of-solidarity-2023.txt"
+NOVELS = ("tom-sawyer.txt", "the-time-machine.txt")
+BIG = "war-and-peace.txt"
+BIG_BYTES = 2_000_000            # texts this large get --big-runs runs
+START, END = "<!-- bench:start -->", "<!-- bench:end -->"
+STAGES = ("import", "normalize", "parse", "html", "epub", "pdf-prep", "pdf-layout", "pdf-draw")
+# Targets from issue 7.
+PDF_RATIO, MEMORY_MB, SPEECH_SECONDS, OUTSIDE_SHARE, SCALING = 1.2, 800, 1.5, 0.10, 1.8
+
+
+@dataclass
+class Run:
+    seconds: float       # wall
+    cpu: float           # user + system, of the process and the children it waited for
+    rss_mb: float
+
+
+@dataclass
+class TextBench:
+    name: str
+    chars: int
+    ours: list[Run] = field(default_factory=list)             # CLI, three editions
+    stages: list[dict] = field(default_factory=list)          # child: {stage: s, "rss": {..}}
+    plain: dict[str, list[Run]] = field(default_factory=dict)  # epub, html, pdf
+    pages: int | None = None
+
+
+# -- measuring ------------------------------------------------------------------------
+class BenchError(RuntimeError):
+    pass
+
+
+def measure(cmd, cwd=ROOT, shell=False, stdout=subprocess.DEVNULL) -> tuple[Run, str]:
+    """Run a fresh process; its wall time and the peak RSS of it and its waited children."""
+    with tempfile.TemporaryFile() as err:
+        started = time.perf_counter()
+        proc = subprocess.Popen(cmd, cwd=cwd, shell=shell, stdout=stdout, stderr=err,
+                                executable="/bin/bash" if shell else None)
+        _, status, usage = os.wait4(proc.pid, 0)
+        seconds = time.perf_counter() - started
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        err.seek(0)
+        log = err.read().decode("utf-8", "replace")
+    if proc.returncode:
+        tail = "\n".join(log.strip().splitlines()[-5:])
+        raise BenchError(f"{cmd if shell else ' '.join(map(str, cmd))} failed "
+                         f"({proc.returncode}):\n{tail}")
+    return Run(seconds, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024), log
+
+
+def build_cmd(sources, out_dir: Path, jobs: int = 1) -> list[str]:
+    return [sys.executable, "-m", "pipeline", "build", *map(str, sources), "-o", str(out_dir),
+            "--force", "-j", str(jobs)]
+
+
+def stages_child(path: Path) -> dict:
+    """Run every stage of one text in this (fresh) process; seconds and peak RSS after each."""
+    started = time.perf_counter()
+    import weasyprint
+    import weasyprint.document
+
+    from .build import slugify
+    from .document import Document
+    from .metadata import load_sidecar
+    from .stages import normalize
+    from .writers import writers_for
+
+    out, cpu, rss = {}, {}, {}
+    last_cpu = [0.0]
+
+    def cpu_now():
+        me, kids = (resource.getrusage(w) for w in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
+        return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+
+    def mark(stage, t0):
+        out[stage] = time.perf_counter() - t0
+        now = cpu_now()
+        cpu[stage], last_cpu[0] = now - last_cpu[0], now
+        rss[stage] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        return time.perf_counter()
+
+    t = mark("import", started)
+    sidecar = load_sidecar(path.with_name(path.stem + ".yaml"))
+    markdown, _, _ = normalize(path, sidecar=sidecar)
+    t = mark("normalize", t)
+    doc = Document.from_markdown(markdown, slugify(path.stem), source_name=str(path),
+                                 base_dir=path.parent)
+    t = mark("parse", t)
+    for fmt in ("html", "epub"):
+        for func, _ in writers_for(fmt):
+            func(doc, None)
+        t = mark(fmt, t)
+    # WeasyPrint's own work: HTML.render (parse, cascade, layout) and write_pdf (drawing).
+    weasy = {"pdf-layout": [0.0, 0.0], "pdf-draw": [0.0, 0.0]}
+    pages = []
+
+    def timed(owner, name, key):
+        original = getattr(owner, name)
+
+        def wrapper(*args, **kwargs):
+            t0, c0 = time.perf_counter(), time.process_time()
+            try:
+                result = original(*args, **kwargs)
+                if key == "pdf-layout":
+                    pages.append(len(result.pages))
+                return result
+            finally:
+                weasy[key][0] += time.perf_counter() - t0
+                weasy[key][1] += time.process_time() - c0
+        setattr(owner, name, wrapper)
+
+    timed(weasyprint.HTML, "render", "pdf-layout")
+    timed(weasyprint.document.Document, "write_pdf", "pdf-draw")
+    for func, _ in writers_for("pdf"):
+        func(doc, None)
+    mark("pdf", t)
+    for key, (wall, used) in weasy.items():
+        out[key], cpu[key], rss[key] = wall, used, rss["pdf"]
+    out["pdf-prep"] = out.pop("pdf") - out["pdf-layout"] - out["pdf-draw"]
+    cpu["pdf-prep"] = cpu.pop("pdf") - cpu["pdf-layout"] - cpu["pdf-draw"]
+    rss["pdf-prep"] = rss.pop("pdf")
+    return {"seconds": out, "cpu": cpu, "rss": rss, "pages": max(pages, default=0)}
+
+
+def bench_text(path: Path, runs: int, work: Path, log=print) -> TextBench:
+    """Our build, our stages and the plain tools on one text, `runs` times each."""
+    result = TextBench(path.stem, len(path.read_text("utf-8", "replace")))
+    out = work / f"ours-{path.stem}"
+    for i in range(runs):
+        shutil.rmtree(out, ignore_errors=True)
+        run, _ = measure(build_cmd([path], out))
+        result.ours.append(run)
+        log(f"  {path.stem}: our build {i + 1}/{runs}: {_fmt(run)}")
+    for i in range(runs):
+        stages = _child(path)
+        result.stages.append(stages)
+        result.pages = stages["pages"]
+        log(f"  {path.stem}: stages {i + 1}/{runs}: " +
+            ", ".join(f"{k} {v:.2f}" for k, v in stages["seconds"].items()))
+    markdown = next(out.rglob("*.md"))
+    pandoc, weasy = _pandoc(), Path(sys.executable).with_name("weasyprint")
+    plain = {
+        "epub": [pandoc, "-f", "markdown", "-t", "epub3", "-o", str(work / "plain.epub"), str(markdown)],
+        "html": [pandoc, "-f", "markdown", "-s", "-t", "html5", "-o", str(work / "plain.html"),
+                 str(markdown)],
+        "pdf": f"set -o pipefail; '{pandoc}' -f markdown -s -t html5 '{markdown}' | "
+               f"'{weasy}' - '{work / 'plain.pdf'}'",
+    }
+    for fmt, cmd in plain.items():
+        for i in range(runs):
+            run, _ = measure(cmd, shell=isinstance(cmd, str))
+            result.plain.setdefault(fmt, []).append(run)
+            log(f"  {path.stem}: plain {fmt} {i + 1}/{runs}: {_fmt(run)}")
+    return result
+
+
+def _fmt(run: Run) -> str:
+    return f"{run.seconds:.2f} s wall, {run.cpu:.2f} s cpu, {run.rss_mb:.0f} MB"
+
+
+def _child(path: Path) -> dict:
+    with tempfile.TemporaryFile() as out:
+        run, _ = measure([sys.executable, "-m", "pipeline.bench", "--child-stages", str(path)],
+                         stdout=out)
+        out.seek(0)
+        data = json.loads(out.read())
+    data["wall"], data["cpu_total"] = run.seconds, run.cpu   # interpreter start included
+    return data
+
+
+def _pandoc() -> str:
+    import pypandoc
+
+    return pypandoc.get_pandoc_path()
+
+
+def scaling(sources: list[Path], work: Path, log=print) -> dict[int, Run]:
+    """Whole-corpus build on one worker and on two (fresh output folders)."""
+    runs = {}
+    for jobs in (1, 2):
+        out = work / f"corpus-j{jobs}"
+        shutil.rmtree(out, ignore_errors=True)
+        try:
+            runs[jobs], _ = measure(build_cmd(sources, out, jobs))
+        except BenchError as exc:     # a text failed: the ratio would compare unequal work
+            log(f"  corpus -j {jobs}: {exc}")
+            return {}
+        log(f"  corpus -j {jobs}: {_fmt(runs[jobs])}")
+    return runs
+
+
+# -- reporting ------------------------------------------------------------------------
+def med(values) -> float:
+    values = list(values)
+    return statistics.median(values) if values else float("nan")
+
+
+def stage_medians(t: TextBench, kind: str = "seconds") -> dict[str, float]:
+    return {s: med(r[kind][s] for r in t.stages) for s in STAGES}
+
+
+def outside_share(t: TextBench, kind: str = "seconds") -> float:
+    """Share of the child's whole time (interpreter start included) outside WeasyPrint."""
+    total = "wall" if kind == "seconds" else "cpu_total"
+    return med(1 - (r[kind]["pdf-layout"] + r[kind]["pdf-draw"]) / r[total] for r in t.stages)
+
+
+def targets(texts: list[TextBench], scale: dict[int, Run] | None) -> list[tuple[str, bool, str]]:
+    """(target, met, figures); judged on wall time, CPU time shown beside it."""
+    by = {t.name: t for t in texts}
+    rows = []
+    big = by.get(Path(BIG).stem)
+    if big:
+        ours, theirs = med(r.seconds for r in big.ours), med(r.seconds for r in big.plain["pdf"])
+        c_ours, c_theirs = med(r.cpu for r in big.ours), med(r.cpu for r in big.plain["pdf"])
+        rows.append((f"War and Peace: three editions ≤ {PDF_RATIO}× the plain tools' PDF",
+                     ours <= PDF_RATIO * theirs,
+                     f"{ours:.1f} s / {theirs:.1f} s = {ours / theirs:.2f}× wall "
+                     f"(cpu {c_ours:.1f} s / {c_theirs:.1f} s = {c_ours / c_theirs:.2f}×)"))
+        peak = max(r.rss_mb for r in big.ours)
+        rows.append((f"War and Peace: peak memory < {MEMORY_MB} MB", peak < MEMORY_MB,
+                     f"{peak:.0f} MB (largest of {len(big.ours)} run(s))"))
+    speech = by.get(SPEECH.stem)
+    if speech:
+        wall, cpu = med(r.seconds for r in speech.ours), med(r.cpu for r in speech.ours)
+        rows.append((f"Speech: three editions from a cold start < {SPEECH_SECONDS} s",
+                     wall < SPEECH_SECONDS, f"{wall:.2f} s wall (cpu {cpu:.2f} s)"))
+    for t in texts:
+        if t is not speech:
+            wall, cpu = outside_share(t), outside_share(t, "cpu")
+            rows.append((f"{t.name}: time outside WeasyPrint's layout and drawing < {OUTSIDE_SHARE:.0%}",
+                         wall < OUTSIDE_SHARE, f"{wall:.1%} of wall (cpu {cpu:.1%})"))
+    if scale:
+        one, two = scale[1].seconds, scale[2].seconds
+        rows.append((f"Whole corpus: two workers ≥ {SCALING}× faster than one",
+                     one / two >= SCALING, f"{one:.1f} s / {two:.1f} s = {one / two:.2f}×"))
+    return rows
+
+
+def machine() -> list[str]:
+    from importlib.metadata import version
+
+    info = Path("/proc/cpuinfo")
+    cpu = next((line.split(":", 1)[1].strip() for line in info.read_text().splitlines()
+                if line.startswith("model name")), "?") if info.exists() else platform.processor()
+    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    pandoc = subprocess.run([_pandoc(), "--version"], capture_output=True, text=True).stdout
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
+                            text=True).stdout.strip() or "?"
+    return [f"{os.cpu_count()} cores ({cpu}), {mem:.0f} GiB RAM, {platform.platform()}",
+            f"Python {platform.python_version()}, {pandoc.split(chr(10))[0]}, WeasyPrint "
+            f"{version('weasyprint')}, pydyf {version('pydyf')}, fontTools {version('fonttools')}, "
+            f"lxml {version('lxml')}",
+            f"pipeline at commit {commit}"]
+
+
+def report(texts: list[TextBench], scale: dict[int, Run] | None, runs: str,
+           facts: list[str], load: tuple[float, float]) -> str:
+    cores = os.cpu_count() or 1
+    lines = [START, "", f"Measured {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} by "
+             f"`.venv/bin/python -m pipeline.bench` ({runs}); medians; a fresh process per run.", ""]
+    lines += [f"- {f}" for f in facts]
+    lines += [f"- load average {load[0]:.1f} at the start, {load[1]:.1f} at the end, on {cores} cores"
+              + (" — **the machine was busy: wall times are inflated; the CPU times (user+system) "
+                 "are the steadier figures**" if max(load) > cores * 0.75 else ""), ""]
+    lines += ["### Ours against the plain tools", "",
+              "Ours: `python -m pipeline build TEXT --force -j 1` — PDF, EPUB and HTML (single "
+              "page and per chapter), normalized and parsed once. Plain: pandoc and WeasyPrint "
+              "run on our normalized Markdown (`-f markdown`); their PDF is pandoc's default "
+              "standalone HTML laid out by WeasyPrint's defaults. Seconds wall (cpu).", "",
+              "| text | chars | our pages | ours: 3 editions | plain: PDF | ratio | plain: 3 commands "
+              "| ratio | peak memory ours / plain PDF |", "|---|--:|--:|--:|--:|--:|--:|--:|--:|"]
+
+    def wc(runs_):
+        return med(r.seconds for r in runs_), med(r.cpu for r in runs_)
+
+    for t in texts:
+        (ow, oc), (pw, pc) = wc(t.ours), wc(t.plain["pdf"])
+        aw = sum(wc(v)[0] for v in t.plain.values())
+        ac = sum(wc(v)[1] for v in t.plain.values())
+        lines.append(f"| {t.name} | {t.chars:,} | {t.pages or '?'} | {ow:.2f} ({oc:.2f}) | "
+                     f"{pw:.2f} ({pc:.2f}) | {ow / pw:.2f}× ({oc / pc:.2f}×) | {aw:.2f} ({ac:.2f}) | "
+                     f"{ow / aw:.2f}× ({oc / ac:.2f}×) | {max(r.rss_mb for r in t.ours):.0f} / "
+                     f"{max(r.rss_mb for r in t.plain['pdf']):.0f} MB |")
+    lines += ["", "Edition by edition: our writer alone (after the shared normalize + parse) "
+              "against the whole plain command (which parses again each time), wall seconds.", "",
+              "| text | PDF ours / plain | EPUB ours / plain | HTML ours / plain | "
+              "normalize + parse (ours, shared) |", "|---|--:|--:|--:|--:|"]
+    for t in texts:
+        st, pl = stage_medians(t), {k: med(r.seconds for r in v) for k, v in t.plain.items()}
+        pdf = st["pdf-prep"] + st["pdf-layout"] + st["pdf-draw"]
+        lines.append(f"| {t.name} | {pdf:.2f} / {pl['pdf']:.2f} | {st['epub']:.2f} / {pl['epub']:.2f} | "
+                     f"{st['html']:.2f} / {pl['html']:.2f} | {st['normalize'] + st['parse']:.2f} |")
+    lines += ["", "### Our stages", "",
+              "Each stage called directly in a fresh child (`--child-stages`). `import` is the "
+              "time to import the pipeline and WeasyPrint (`total` also has the interpreter's start); `pdf-layout` is "
+              "WeasyPrint's `HTML.render` (HTML parse, CSS cascade, layout), `pdf-draw` its "
+              "`write_pdf` (drawing, font subsetting, PDF serialization), `pdf-prep` our PDF writer "
+              "around them. CPU includes pandoc's (a child process). `outside` is the share of the "
+              "child's time outside `pdf-layout` + `pdf-draw`. Peak RSS is the Python process's "
+              "high-water mark after the stage (pandoc's own is in the CLI peak above).", "",
+              "| text | | " + " | ".join(STAGES) + " | total | outside |",
+              "|---|---|" + "--:|" * (len(STAGES) + 2)]
+    for t in texts:
+        for kind, label, total in (("seconds", "wall s", "wall"), ("cpu", "cpu s", "cpu_total")):
+            st = stage_medians(t, kind)
+            lines.append(f"| {t.name} | {label} | " + " | ".join(f"{st[s]:.2f}" for s in STAGES) +
+                         f" | {med(r[total] for r in t.stages):.2f} | {outside_share(t, kind):.1%} |")
+        lines.append(f"| {t.name} | peak MB | " + " | ".join(
+            f"{max(r['rss'][s] for r in t.stages):.0f}" for s in STAGES) + " | | |")
+    if scale:
+        lines += ["", "### The whole corpus on one and on two workers", "",
+                  f"`python -m pipeline build <{len(corpus_sources())} texts> --force -j N`, fresh "
+                  "output folder each.", "", "| workers | wall | cpu | peak memory |", "|--:|--:|--:|--:|"]
+        lines += [f"| {j} | {r.seconds:.1f} s | {r.cpu:.1f} s | {r.rss_mb:.0f} MB |"
+                  for j, r in sorted(scale.items())]
+    lines += ["", "### Targets (issue 7)", ""]
+    lines += [f"- **{'PASS' if ok else 'FAIL'}** {name}: {detail}"
+              for name, ok, detail in targets(texts, scale)]
+    return "\n".join(lines + ["", END])
+
+
+def update_file(path: Path, block: str) -> None:
+    """Replace the text between the markers; keep everything else (the Profile section)."""
+    text = path.read_text("utf-8") if path.exists() else \
+        "# Benchmarks\n\nThe figures between the markers are written by `make bench`; the rest by hand.\n\n"
+    if START in text and END in text:
+        text = text[:text.index(START)] + block + text[text.index(END) + len(END):]
+    else:
+        text = text.rstrip("\n") + "\n\n" + block + "\n"
+    path.write_text(text, "utf-8")
+
+
+# -- command line ---------------------------------------------------------------------
+def texts_to_bench(novel: str | None) -> list[Path]:
+    paths = [SPEECH]
+    if CORPUS.is_dir():
+        name = novel or next((n for n in NOVELS if (CORPUS / n).exists()), None)
+        paths += [CORPUS / name] if name else []
+        paths += [CORPUS / BIG] if (CORPUS / BIG).exists() else []
+    return paths
+
+
+def corpus_sources() -> list[Path]:
+    src = sorted(p for p in (ROOT / "source").iterdir()
+                 if p.is_file() and p.suffix in {".txt", ".md", ".markdown"})
+    return sorted(CORPUS.glob("*.txt")) + src if CORPUS.is_dir() else src
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(prog="python -m pipeline.bench", description=__doc__.split("\n")[0])
+    p.add_argument("--runs", type=int, default=3, help="runs per measurement (default 3)")
+    p.add_argument("--big-runs", type=int, default=1,
+                   help=f"runs for texts over {BIG_BYTES // 10**6} MB, i.e. War and Peace (default 1)")
+    p.add_argument("--novel", help=f"corpus file of the mid-sized novel (default {NOVELS[0]})")
+    p.add_argument("--no-scaling", action="store_true", help="skip the whole-corpus -j1/-j2 run")
+    p.add_argument("--only", choices=["speech"], help="bench the speech only")
+    p.add_argument("--out", default=str(ROOT / "BENCHMARKS.md"), help="file to write the table to")
+    p.add_argument("--child-stages", help=argparse.SUPPRESS)
+    args = p.parse_args(argv)
+    if args.child_stages:
+        json.dump(stages_child(Path(args.child_stages)), sys.stdout)
+        return 0
+    def log(message):
+        print(message, file=sys.stderr, flush=True)
+
+    paths = [SPEECH] if args.only else texts_to_bench(args.novel)
+    texts, scale, load = [], None, [os.getloadavg()[0]]
+    with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
+        for path in paths:
+            runs = args.big_runs if path.stat().st_size > BIG_BYTES else args.runs
+            log(f"{path.name}: {runs} run(s)")
+            texts.append(bench_text(path, runs, Path(tmp), log))
+        if not (args.no_scaling or args.only):
+            log("whole corpus, -j 1 and -j 2")
+            scale = scaling(corpus_sources(), Path(tmp), log)
+    load.append(os.getloadavg()[0])
+    block = report(texts, scale, f"{args.runs} runs, {args.big_runs} for texts over "
+                   f"{BIG_BYTES // 10**6} MB", machine(), tuple(load))
+    update_file(Path(args.out), block)
+    print(block)
+    failed = [name for name, ok, _ in targets(texts, scale) if not ok]
+    log(f"FAIL: {len(failed)} target(s) missed: {'; '.join(failed)}" if failed
+        else "PASS: every target met")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

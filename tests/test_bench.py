@@ -1,0 +1,65 @@
+"""The benchmark's helpers on the speech, one run: the measurements and the report are
+well-formed.  No timing is asserted — `make bench` measures, it does not judge a build."""
+from __future__ import annotations
+
+import zipfile
+
+import pytest
+
+from pipeline import bench
+
+from conftest import SPEECH
+
+
+@pytest.fixture(scope="module")
+def speech(tmp_path_factory):
+    work = tmp_path_factory.mktemp("bench")
+    return bench.bench_text(SPEECH, 1, work, log=lambda message: None), work
+
+
+def test_measurements_are_complete(speech):
+    result, work = speech
+    assert result.name == SPEECH.stem and result.chars > 1000
+    assert len(result.ours) == 1 and len(result.stages) == 1
+    assert set(result.plain) == {"epub", "html", "pdf"}
+    for run in [*result.ours, *(r for runs in result.plain.values() for r in runs)]:
+        assert run.seconds > 0 and run.cpu > 0 and run.rss_mb > 10
+    stages = result.stages[0]
+    assert set(stages["seconds"]) == set(stages["cpu"]) == set(stages["rss"]) == set(bench.STAGES)
+    assert all(v >= 0 for v in stages["seconds"].values())
+    # The stages happen inside the child, so they fit in its wall time.
+    assert sum(stages["seconds"].values()) <= stages["wall"]
+    assert stages["seconds"]["pdf-layout"] > 0 and stages["seconds"]["pdf-draw"] > 0
+    assert result.pages >= 1
+    # The plain tools really produced their editions.
+    assert (work / "plain.pdf").read_bytes().startswith(b"%PDF")
+    assert "EPUB/content.opf" in zipfile.ZipFile(work / "plain.epub").namelist()
+    assert "<html" in (work / "plain.html").read_text("utf-8")
+
+
+def test_report_is_well_formed(speech, tmp_path):
+    result, _ = speech
+    block = bench.report([result], None, "1 run", bench.machine(), (0.5, 0.5))
+    assert block.startswith(bench.START) and block.endswith(bench.END)
+    assert "nan" not in block and "Python 3." in block
+    table, widths = [], []
+    for line in block.splitlines() + [""]:
+        if line.startswith("|"):
+            table.append(line)
+        elif table:
+            widths.append({row.count("|") for row in table})
+            assert len(table) >= 3, table          # header, rule, at least one row
+            table = []
+    assert len(widths) == 3 and all(len(w) == 1 for w in widths), widths
+    verdicts = [line for line in block.splitlines() if line.startswith("- **")]
+    assert len(verdicts) == 1 and "Speech" in verdicts[0]
+    assert verdicts[0].startswith(("- **PASS**", "- **FAIL**"))
+
+    # Writing it keeps what is outside the markers (the hand-written Profile section).
+    target = tmp_path / "BENCHMARKS.md"
+    target.write_text("# Benchmarks\n\nintro\n\n## Profile\n\nfindings\n")
+    bench.update_file(target, block)
+    bench.update_file(target, block.replace("1 run", "2 runs"))
+    text = target.read_text()
+    assert text.count(bench.START) == 1 and text.count(bench.END) == 1
+    assert "## Profile\n\nfindings" in text and "2 runs" in text and "(1 run)" not in text
