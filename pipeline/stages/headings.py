@@ -82,6 +82,11 @@ def is_all_caps(text: str) -> bool:
         any(c.isupper() for c in letters)
 
 
+def mostly_caps(text: str) -> bool:
+    letters = [c for c in text if c.isalpha()]
+    return len(letters) >= 3 and sum(1 for c in letters if c.isupper()) >= 0.6 * len(letters)
+
+
 def key(text: str) -> str:
     """A loose comparison key for headings and contents entries."""
     return " ".join(re.findall(r"\w+", text.lower()))

@@ -45,8 +45,18 @@ class Context:
         if N.def_prefix(text) or ORNAMENT.match(text):
             return False
         if len(r.lines) == 1:
-            return len(text) >= 0.75 * self.measure
+            return len(text) >= 0.75 * self.measure and "   " not in text and \
+                len(text.split()) > 6
         return self.wrapped(r)
+
+    def is_running_text(self, r: Raw | None) -> bool:
+        """Prose that is not itself a contents entry or heading."""
+        if not self.is_prose(r):
+            return False
+        first = self.visible(r.lines[0].text)
+        if H.label_match(first) or re.match(rf"^({H.ROMAN}|\d+)\.?\s", first):
+            return False
+        return len(r.lines) >= 3 or bool(re.search(r"[.!?:;”’\"]$", self.visible(r.joined)))
 
     def wrapped(self, r: Raw) -> bool:
         body = r.lines[:-1]
@@ -117,7 +127,7 @@ def remove_contents(raw: list[Raw], ctx: Context) -> list[Raw]:
                 first = sig
             elif sig == first:
                 break
-            if j + 1 < len(raw) and ctx.is_prose(raw[j + 1]) and len(lines) == 1 and (
+            if j + 1 < len(raw) and ctx.is_running_text(raw[j + 1]) and len(lines) == 1 and (
                     H.NAMED.match(lines[0]) or H.label_match(lines[0]) or
                     H.is_all_caps(lines[0]) or H.BARE.match(lines[0])):
                 break
@@ -150,19 +160,23 @@ def emph_all(text: str, markers) -> str:
 # ----------------------------------------------------------------------------- blocks
 
 def _title_line(r: Raw | None, ctx: Context):
-    """The title of a heading on the line after it: short, not all caps, no sentence."""
-    if r is None or len(r.lines) != 1:
+    """The title of a heading on the line(s) after it: short, not all caps, no sentence."""
+    if r is None or len(r.lines) > 2:
         return None
-    t = ctx.visible(r.lines[0].text)
-    if len(t) > 80 or not (t[0].isupper() or t[0] == "(") or t.endswith((":", ",", ";")):
+    t = ctx.visible(r.joined)
+    if len(t) > 160 or not (t[0].isupper() or t[0] == "(") or t.endswith((":", ",", ";", "?", "!")):
         return None
-    if H.is_all_caps(t) and not t.startswith("("):
+    if H.mostly_caps(t) and not t.startswith("("):
         return None
-    if H.label_match(t) or H.BARE.match(t) or N.def_prefix(t):
+    if H.label_match(t) or H.BARE.match(t) or N.def_prefix(t) or "   " in t:
         return None
-    if t[0] != "(" and re.search(r"[.!?]$", t) and len(t.split()) > 6:
+    if any(q in t for q in "“”\"«»„"):
         return None
-    return r.lines[0].text
+    long_words = [w for w in re.findall(r"[^\W\d_]{4,}", t)]
+    title_case = sum(1 for w in long_words if w[0].isupper()) >= 0.6 * len(long_words)
+    if t[0] != "(" and t.endswith(".") and len(t.split()) > 6 and not title_case:
+        return None
+    return join_lines([ln.text for ln in r.lines])
 
 
 def heading_kind(r: Raw, ctx: Context, prev: Block | None, nxt: Raw | None):
@@ -174,7 +188,7 @@ def heading_kind(r: Raw, ctx: Context, prev: Block | None, nxt: Raw | None):
     if not vis or len(vis) > 120 or not (vis[0].isupper() or vis[0].isdigit()):
         return None
     m = H.label_match(text, ctx.markers)
-    if m and (len(r.lines) == 1 or len(ctx.visible(r.lines[0].text)) < 60):
+    if m and (len(r.lines) == 1 or len(vis) <= 120):
         return H.rank_of(m.group("label")), m
     if len(r.lines) != 1:
         return None
@@ -183,7 +197,8 @@ def heading_kind(r: Raw, ctx: Context, prev: Block | None, nxt: Raw | None):
     if NAMED_LINE.match(vis) and len(vis) <= 80:
         return -1, None
     if (H.is_all_caps(vis) and len(vis) <= 60 and len(vis.split()) >= 2
-            and not vis.endswith((",", ":", ";")) and ctx.is_prose(nxt)
+            and not vis.endswith((",", ":", ";", ".", "!", "?")) and ", " not in vis
+            and ctx.is_running_text(nxt)
             and (prev is None or prev.kind != "heading") and not ctx.centred(r)):
         return -1, None
     return None
@@ -253,7 +268,8 @@ def classify(raw: list[Raw], ctx: Context) -> list[Block]:
                 head_len = _offset_with_markers(text, markers, cut)
                 text, extra = text[:head_len].rstrip(), text[head_len:].strip()
             elif not (m and m.group("rest").strip(" .:")) and rank != -1 or rank == -1:
-                title = _title_line(nxt, ctx) if not (rank == -1 and ctx.is_prose(nxt)) else None
+                title = _title_line(nxt, ctx) if not (rank == -1 and ctx.is_running_text(nxt)) \
+                    else None
                 if title and (rank != -1 or title.startswith("(")):
                     text = text.rstrip() + (" " if title.startswith("(") else ": ") + title
                     draft.explain(nxt.no, "heading-title", f"title joined to heading: {title[:40]}")
@@ -307,6 +323,43 @@ def classify(raw: list[Raw], ctx: Context) -> list[Block]:
         i += 1
     _apply_refs(out, markers)
     return out
+
+
+DOCUMENT = re.compile(r"\b(journal|diary|letter|telegram|memorandum|cutting|log|report|"
+                      r"record|memo|note ?book|phonograph)\b", re.I)
+
+
+def _is_document_title(b: Block, markers) -> bool:
+    if b.kind != "para":
+        return False
+    vis = markers.strip(b.text).strip()
+    if len(vis) > 100 or not DOCUMENT.search(vis):
+        return False
+    italic = re.fullmatch(r"(\S+)[^\n]*\1[.:]?", b.text.strip()) is not None and \
+        markers.split(b.text.strip())[0][0]
+    return italic or H.mostly_caps(vis)
+
+
+def quote_documents(blocks: list[Block], draft) -> None:
+    """Epistolary chapters: the letters and journals after a document title are quoted."""
+    markers = draft.markers
+    inside = False
+    for k, b in enumerate(blocks):
+        if b.kind == "heading":
+            inside = False
+            continue
+        if _is_document_title(b, markers):
+            inside = True
+            draft.explain(b.line, "document", markers.strip(b.text)[:50])
+            continue
+        if not inside:
+            continue
+        vis = markers.strip(b.text).strip()
+        prev = blocks[k - 1]
+        if vis.startswith("(") and vis.endswith(")") and _is_document_title(prev, markers):
+            continue
+        if b.kind in ("para", "lines"):
+            b.quote = True
 
 
 def _offset_with_markers(text: str, markers, visible_offset: int) -> int:
@@ -443,6 +496,7 @@ def run(draft):
     ctx.vocab = vocabulary(numbered)
     raw = remove_contents(raw, ctx)
     blocks = classify(raw, ctx)
+    quote_documents(blocks, draft)
     heads = [b for b in blocks if b.kind == "heading"]
     has_chapters = any(h.rank == 3 for h in heads)
     for h in heads:
