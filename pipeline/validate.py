@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shlex
 import subprocess
 import tempfile
 import zipfile
@@ -71,8 +72,8 @@ def _existing(paths: Iterable[str | Path], tool: str) -> tuple[list[Path], list[
     """Split off missing inputs: EPUBCheck writes a clean-looking report for a file that is not
     there, and vnu skips it without a word."""
     paths = [Path(p) for p in paths]
-    missing = [Diagnostic(str(p), None, f"{tool}-NOT-FOUND", ERROR, f"{tool} cannot check a file that does not exist")
-               for p in paths if not p.exists()]
+    missing = [Diagnostic(str(p), None, f"{tool}-NOT-FOUND", ERROR,
+                          f"{tool} cannot check a file that does not exist") for p in paths if not p.exists()]
     return [p for p in paths if p.exists()], missing
 
 
@@ -80,8 +81,9 @@ def _no_report(path, tool: str, proc: subprocess.CompletedProcess) -> Diagnostic
     output = re.sub(r"\x1b\[[0-9;]*m", "", f"{proc.stdout}\n{proc.stderr}")  # no terminal colours
     lines = [line.strip() for line in output.splitlines() if line.strip()]
     why = [line for line in lines if re.search(r"error|exception", line, re.I)] or lines
+    why = " | ".join(why[-3:]) or "no output"
     return Diagnostic(str(path), None, f"{tool}-NO-REPORT", ERROR,
-                      f"{tool} wrote no report (exit {proc.returncode}): {' | '.join(why[-3:]) or 'no output'}")
+                      f"{tool} wrote no report (exit {proc.returncode}): {why}")
 
 
 # --- EPUBCheck -----------------------------------------------------------------------------
@@ -94,7 +96,8 @@ public class EpubCheckMany {
     public static void main(String[] args) {
         for (int i = 0; i + 1 < args.length; i += 2) {
             try {
-                new EpubChecker().run(new String[] {args[i], "--quiet", "--locale", "en", "--json", args[i + 1]});
+                String[] one = {args[i], "--quiet", "--locale", "en", "--json", args[i + 1]};
+                new EpubChecker().run(one);
             } catch (RuntimeException e) {
                 e.printStackTrace();
             }
@@ -131,7 +134,12 @@ def epubcheck(epubs: Iterable[str | Path]) -> list[Diagnostic]:
             if not report.exists():
                 diagnostics.append(_no_report(epub, "EPUBCHECK", proc))
                 continue
-            diagnostics += parse_epubcheck(json.loads(report.read_text(encoding="utf-8")), epub)
+            try:
+                parsed = json.loads(report.read_text(encoding="utf-8"))
+            except json.JSONDecodeError:
+                diagnostics.append(_no_report(epub, "EPUBCHECK", proc))
+                continue
+            diagnostics += parse_epubcheck(parsed, epub)
     return diagnostics
 
 
@@ -169,7 +177,8 @@ def nu_html_check(paths: Iterable[str | Path], *, warnings: bool = True) -> list
     # C1 only and the serial GC: faster and a third of the memory on our short runs; C1's
     # larger frames need a bigger stack than the default for the HTML schema.
     jvm = [JAVA, "-Xss4m", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC"]
-    cmd = [*jvm, "-jar", _require(VNU_JAR, "The Nu HTML Checker (npm vnu-jar)"), "--format", "json", "--stdout", "--exit-zero-always"]
+    jar = _require(VNU_JAR, "The Nu HTML Checker (npm vnu-jar)")
+    cmd = [*jvm, "-jar", jar, "--format", "json", "--stdout", "--exit-zero-always"]
     if any(p.suffix == ".css" for p in paths):
         cmd.append("--also-check-css")
     if any(p.suffix == ".svg" for p in paths):
@@ -208,7 +217,8 @@ def parse_vnu(report: dict, paths: Sequence[Path]) -> list[Diagnostic]:
             code = "VNU-HTML"
         if sub == "fatal":
             text = "fatal: " + text
-        diagnostics.append(Diagnostic(path, msg.get("firstLine") or msg.get("lastLine"), code, severity, text))
+        line = msg.get("firstLine") or msg.get("lastLine")
+        diagnostics.append(Diagnostic(path, line, code, severity, text))
     return diagnostics
 
 
@@ -220,7 +230,7 @@ def _chromium_wrapper() -> Iterator[Path]:
     extra arguments, so Ace gets a two-line script that adds our flags."""
     with tempfile.TemporaryDirectory(prefix="ace-chromium-") as tmp:
         script = Path(tmp, "chromium")
-        script.write_text(f'#!/bin/sh\nexec {CHROMIUM} {" ".join(CHROMIUM_FLAGS)} "$@"\n')
+        script.write_text(f'#!/bin/sh\nexec {shlex.join([CHROMIUM, *CHROMIUM_FLAGS])} "$@"\n')
         script.chmod(0o755)
         yield script
 
@@ -234,14 +244,17 @@ def ace(epub: str | Path, *, outdir: str | Path | None = None) -> list[Diagnosti
     epub = found[0]
     with tempfile.TemporaryDirectory(prefix="ace-") as tmp, _chromium_wrapper() as browser:
         out = Path(outdir) if outdir else Path(tmp, "report")
+        report = out / "report.json"
+        report.unlink(missing_ok=True)  # a report left by an earlier run must not pass for this one
         env = {**os.environ, "PUPPETEER_EXECUTABLE_PATH": str(browser), "PUPPETEER_SKIP_DOWNLOAD": "1",
                "ACE_TIMEOUT_INITIAL": "60000"}  # Ace's 5 s for starting Chromium is tight on 2 cores
         proc = _run([NODE, cli, "--verbose", "--force", "--outdir", out, "--tempdir", Path(tmp, "work"),
                      epub], "ACE", env=env)
-        report = out / "report.json"
-        if not report.exists():
+        try:
+            parsed = json.loads(report.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError):
             return [_no_report(epub, "ACE", proc)]
-        return parse_ace(json.loads(report.read_text(encoding="utf-8")), epub)
+        return parse_ace(parsed, epub)
 
 
 def parse_ace(report: dict, epub: str | Path) -> list[Diagnostic]:
@@ -259,7 +272,8 @@ def parse_ace(report: dict, epub: str | Path) -> list[Diagnostic]:
                 continue
             impact = test.get("earl:impact", "serious")
             where = ", ".join(result.get("earl:pointer", {}).get("css", []))
-            text = (test.get("help", {}).get("dct:description") or test.get("dct:description", "")).rstrip(".")
+            text = test.get("help", {}).get("dct:description") or test.get("dct:description", "")
+            text = text.rstrip(".")
             text += f" (impact {impact}" + (f", at `{where}`)" if where else ")")
             diagnostics.append(Diagnostic(path, None, f"ACE-{test.get('dct:title', 'unknown')}",
                                           SEVERITY_BY_IMPACT.get(impact, ERROR), text))
@@ -307,7 +321,8 @@ def _page(browser, path: Path, width: int, scheme: str):
 
 def _settle(page) -> None:
     """Wait for web fonts and one frame, so measurements see the final layout."""
-    page.evaluate("() => document.fonts.ready.then(() => new Promise(r => requestAnimationFrame(() => r(true))))")
+    page.evaluate("() => document.fonts.ready"
+                  ".then(() => new Promise(done => requestAnimationFrame(() => done(true))))")
 
 
 @contextmanager
@@ -352,7 +367,8 @@ def axe(paths: Iterable[str | Path], *, widths: Sequence[int] = (PHONE, DESKTOP)
         url = entry["rule"].get("helpUrl", "").split("?")[0]
         text = (f"{entry['rule']['help']} (impact {impact}, at `{target}`, in {', '.join(entry['variants'])})"
                 + (f"; see {url}" if url else ""))
-        diagnostics.append(Diagnostic(path, None, f"AXE-{rule_id}", SEVERITY_BY_IMPACT.get(impact, ERROR), text))
+        severity = SEVERITY_BY_IMPACT.get(impact, ERROR)
+        diagnostics.append(Diagnostic(path, None, f"AXE-{rule_id}", severity, text))
     return diagnostics
 
 
@@ -386,7 +402,9 @@ def overflow(path: str | Path, *, width: int = PHONE, scheme: str = "light",
             measured = page.evaluate(OVERFLOW_JS)
             if screenshot:
                 Path(screenshot).parent.mkdir(parents=True, exist_ok=True)
-                height = min(measured["scrollHeight"], MAX_SCREENSHOT_HEIGHT) if full_page else VIEWPORT_HEIGHT
+                height = VIEWPORT_HEIGHT
+                if full_page:
+                    height = min(measured["scrollHeight"], MAX_SCREENSHOT_HEIGHT)
                 page.screenshot(path=str(screenshot), full_page=full_page,
                                 clip={"x": 0, "y": 0, "width": width, "height": height})
     except PlaywrightError as exc:
@@ -402,4 +420,5 @@ def overflow(path: str | Path, *, width: int = PHONE, scheme: str = "light",
 
 def _browser_failed(path, tool: str, exc: Exception) -> Diagnostic:
     first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    return Diagnostic(str(path), None, f"{tool}-FAILED", ERROR, f"the browser could not check this page: {first}")
+    return Diagnostic(str(path), None, f"{tool}-FAILED", ERROR,
+                      f"the browser could not check this page: {first}")

@@ -248,10 +248,12 @@ def test_ace_reports_a_missing_alt_and_missing_metadata(tmp_path, files):
     assert (tmp_path / "ace" / "report.json").is_file()
 
 
-def test_ace_without_a_browser_is_an_error(files, monkeypatch):
+def test_ace_without_a_browser_is_an_error(files, monkeypatch, tmp_path):
     monkeypatch.setattr(validate, "CHROMIUM", "/nonexistent/chromium")
-    [d] = validate.ace(files["good.epub"])
+    _write(tmp_path / "report.json", '{"assertions": []}')  # a clean report from an earlier run
+    [d] = validate.ace(files["good.epub"], outdir=tmp_path)
     assert (d.code, d.severity) == ("ACE-NO-REPORT", ERROR)
+    assert "Failed to launch the browser" in d.message
 
 
 # --- axe-core and layout in Chromium -------------------------------------------------------
