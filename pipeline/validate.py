@@ -126,9 +126,10 @@ def epubcheck(epubs: Iterable[str | Path]) -> list[Diagnostic]:
         source.write_text(EPUBCHECK_MANY)
         reports = [Path(tmp, f"{n}.json") for n in range(len(epubs))]
         pairs = [str(x) for epub, report in zip(epubs, reports) for x in (epub, report)]
-        proc = _run([*jvm, "-cp", jar, source, *pairs], "EPUBCHECK")
+        if len(epubs) > 1:  # compiling the loop costs a few tenths of a second: not for one book
+            proc = _run([*jvm, "-cp", jar, source, *pairs], "EPUBCHECK")
         for epub, report in zip(epubs, reports):
-            if not report.exists():  # a crash in the batch: give the book its own JVM
+            if not report.exists():  # one book, or a crash in the batch: the book gets its own JVM
                 proc = _run([*jvm, "-jar", jar, epub, "--quiet", "--locale", "en", "--json", report],
                             "EPUBCHECK")
             if not report.exists():
