@@ -159,10 +159,12 @@ def emph_all(text: str, markers) -> str:
 
 # ----------------------------------------------------------------------------- blocks
 
-def _title_line(r: Raw | None, ctx: Context):
-    """The title of a heading on the line(s) after it: short, not all caps, no sentence."""
+def _title_line(r: Raw | None, ctx: Context, after: Raw | None = None):
+    """The title of a heading on the line(s) after it: short, not all caps, no sentence
+    (unless set off by extra blank lines from the text that follows)."""
     if r is None or len(r.lines) > 2:
         return None
+    set_off = getattr(ctx, "titles_set_off", False)
     t = ctx.visible(r.joined)
     if len(t) > 160 or not (t[0].isupper() or t[0] == "(") or t.endswith((":", ",", ";", "?", "!")):
         return None
@@ -173,15 +175,21 @@ def _title_line(r: Raw | None, ctx: Context):
     if any(q in t for q in "“”\"«»„"):
         return None
     long_words = [w for w in re.findall(r"[^\W\d_]{4,}", t)]
-    title_case = sum(1 for w in long_words if w[0].isupper()) >= 0.6 * len(long_words)
-    if t[0] != "(" and t.endswith(".") and len(t.split()) > 6 and not title_case:
+    title_case = sum(1 for w in long_words if w[0].isupper()) >= 0.8 * len(long_words)
+    if t[0] != "(" and t.endswith(".") and len(t.split()) > 6 and not title_case \
+            and not set_off:
         return None
     return join_lines([ln.text for ln in r.lines])
 
 
-def heading_kind(r: Raw, ctx: Context, prev: Block | None, nxt: Raw | None):
-    """(rank, text, rest) when the raw block is a heading, else None."""
+def heading_kind(r: Raw, ctx: Context, prev: Block | None, nxt: Raw | None,
+                 before: Raw | None = None):
+    """(rank, match) when the raw block is a heading, else None."""
     if len(r.lines) > 2:
+        return None
+    # A title page: centred lines next to centred lines are not headings.
+    if ctx.centred(r) and ((before is not None and ctx.centred(before)) or
+                           (nxt is not None and ctx.centred(nxt))):
         return None
     text = " ".join(ln.text for ln in r.lines)
     vis = ctx.visible(text).strip()
@@ -208,6 +216,13 @@ def classify(raw: list[Raw], ctx: Context) -> list[Block]:
     draft, markers = ctx.draft, ctx.markers
     vocab = ctx.vocab
     paragraphs = [ctx.visible(r.joined) for r in raw]
+    # Do chapter titles stand on their own line, set off from the text by blank lines?
+    bare_heads = [k for k, r in enumerate(raw[:-2]) if len(r.lines) == 1 and (
+        H.BARE.match(paragraphs[k]) or ((m := H.label_match(paragraphs[k])) and
+                                        not m.group("rest").strip(" .:")))]
+    set_off = sum(1 for k in bare_heads if len(raw[k + 1].lines) <= 2 and
+                  raw[k + 2].gap > raw[k + 1].gap and paragraphs[k + 1][:1].isupper())
+    ctx.titles_set_off = len(bare_heads) >= 3 and set_off >= 0.5 * len(bare_heads)
     speakers = plays.find_speakers(paragraphs)
     if speakers:
         draft.explain(raw[0].no, "play", "speakers: " + ", ".join(sorted(speakers)[:12]))
@@ -256,7 +271,7 @@ def classify(raw: list[Raw], ctx: Context) -> list[Block]:
             out.append(note)
             i += 1
             continue
-        kind = heading_kind(r, ctx, prev, nxt)
+        kind = heading_kind(r, ctx, prev, nxt, raw[i - 1] if i else None)
         if kind:
             rank, m = kind
             text = " ".join(ln.text for ln in r.lines)
@@ -268,10 +283,11 @@ def classify(raw: list[Raw], ctx: Context) -> list[Block]:
                 head_len = _offset_with_markers(text, markers, cut)
                 text, extra = text[:head_len].rstrip(), text[head_len:].strip()
             elif not (m and m.group("rest").strip(" .:")) and rank != -1 or rank == -1:
-                title = _title_line(nxt, ctx) if not (rank == -1 and ctx.is_running_text(nxt)) \
+                title = _title_line(nxt, ctx, raw[i + 2] if i + 2 < len(raw) else None) if not (rank == -1 and ctx.is_running_text(nxt)) \
                     else None
                 if title and (rank != -1 or title.startswith("(")):
-                    text = text.rstrip() + (" " if title.startswith("(") else ": ") + title
+                    sep = " " if title.startswith("(") or text.rstrip()[-1] in ".:" else ": "
+                    text = text.rstrip() + sep + title
                     draft.explain(nxt.no, "heading-title", f"title joined to heading: {title[:40]}")
                     i += 1
             h = Block("heading", text=inline(text, markers), line=no)
@@ -298,6 +314,9 @@ def classify(raw: list[Raw], ctx: Context) -> list[Block]:
             out.append(b)
             draft.explain(no, "lines", f"{len(rows)} lines kept as a line block"
                           + (" (quoted)" if b.quote else ""))
+            for note in _bracket_notes(b, ctx, vocab):
+                _bind(note, pending, out, draft, host=b)
+                out.append(note)
             i += 1
             continue
         text = join_lines([ln.text for ln in r.lines], vocab)
@@ -413,7 +432,8 @@ def _play_paragraph(text, r: Raw, speakers, markers, quote, ctx):
 def _bracket_notes(b: Block, ctx: Context, vocab) -> list[Block]:
     draft, markers = ctx.draft, ctx.markers
     found = []
-    for m in list(markers.pattern.finditer(b.text)):
+    text = b.text + "".join(t for _, t in b.rows)
+    for m in list(markers.pattern.finditer(text)):
         idx = int(m.group(1))
         if idx in draft.bracket_notes:
             label, line, paras = draft.bracket_notes.pop(idx)
@@ -438,11 +458,11 @@ def _bind(note: Block, pending: list, out: list, draft, host: Block | None = Non
     for k in range(len(pending) - 1, -1, -1):
         b, start, end, label = pending[k]
         if label == note.src_label and (host is None or b is not host or
-                                        start < host.text.index(placeholder)):
+                                        start < host.text.find(placeholder)):
             b.refs = getattr(b, "refs", []) + [(start, end, note.label)]
             del pending[k]
             if placeholder and host is not None:
-                host.text = host.text.replace(placeholder, "")
+                _replace_in(host, placeholder, "")
             draft.explain(note.line, "note", f"note {note.src_label} -> [^{note.label}]")
             return
     # No reference: the note is anchored where it stood (or after the paragraph before it).
@@ -450,7 +470,7 @@ def _bind(note: Block, pending: list, out: list, draft, host: Block | None = Non
         (x for x in reversed(out) if x.kind == "para"), None)
     ref = draft.markers.add(f"[^{note.label}]")
     if placeholder and host is not None:
-        host.text = host.text.replace(placeholder, ref)
+        _replace_in(host, placeholder, ref)
     elif anchor is not None:
         anchor.text = anchor.text + ref
     else:
@@ -459,6 +479,11 @@ def _bind(note: Block, pending: list, out: list, draft, host: Block | None = Non
     draft.report.info(note.line, "I-NOTE-ANCHOR", f"note {note.src_label} has no reference "
                       "mark; anchored where it stands")
     draft.explain(note.line, "note", f"note {note.src_label} -> [^{note.label}] (no marker)")
+
+
+def _replace_in(b: Block, old: str, new: str) -> None:
+    b.text = b.text.replace(old, new)
+    b.rows = [(ind, t.replace(old, new)) for ind, t in b.rows]
 
 
 def _apply_refs(blocks: list[Block], markers) -> None:

@@ -1,0 +1,142 @@
+"""Lossless check: every word of the source (outside stripped boilerplate) appears in the
+Markdown, in order.
+
+Words are compared as lowercase letter runs (digits are left out: note numbers become
+footnote labels) and single CJK characters.  The two word streams are aligned with a
+patience diff (unique words as anchors, then difflib in the gaps); source words left
+unaligned are reported with the source lines they came from.  Linear in practice, so the
+build can run it on every source.
+"""
+from __future__ import annotations
+
+import bisect
+import difflib
+import re
+
+from ..diagnostics import WARNING, Diagnostic
+from . import gutenberg
+
+WORD = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]|[^\W\d_\u3400-\u9fff\uf900-\ufaff]+")
+CJK_CHAR = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+# Markup that is not text: the "Illustration"/"Footnote" labels of placeholders.
+SOURCE_LABELS = re.compile(r"\[(?:Illustration|Footnote|Note)\b", re.I)
+MD_SYNTAX = re.compile(r"\[\^[^\]\s]+\]:?|\{[#.][^}]*\}|^:::.*$|<!--|-->", re.M)
+NOTE_DEF = re.compile(r"^\[\^[^\]\s]+\]:(.*(?:\n(?:    .*|\s*))*)", re.M)
+FRONT = re.compile(r"\A---\n.*?\n---\n", re.S)
+
+
+def _words(text: str, first_line: int = 1):
+    words, lines = [], []
+    for n, line in enumerate(text.split("\n"), first_line):
+        for m in WORD.finditer(line):
+            w = m.group(0).lower()
+            if CJK_CHAR.match(w) or len(w) > 0:
+                words.append(w)
+                lines.append(n)
+    return words, lines
+
+
+def _front_words(markdown: str) -> list[str]:
+    m = FRONT.match(markdown)
+    return [w.lower() for w in WORD.findall(m.group(0))] if m else []
+
+
+def _align(a: list[str], b: list[str]) -> list[bool]:
+    """matched[i] for each word of a: aligned to a word of b, order kept."""
+    matched = [False] * len(a)
+
+    def uniques(ws):
+        seen = {}
+        for i, w in enumerate(ws):
+            seen[w] = -1 if w in seen else i
+        return {w: i for w, i in seen.items() if i >= 0}
+
+    ua, ub = uniques(a), uniques(b)
+    pairs = sorted((i, ub[w]) for w, i in ua.items() if w in ub)
+    # Longest increasing subsequence of the anchors.
+    tails, idx, prev = [], [], [-1] * len(pairs)
+    for k, (_, j) in enumerate(pairs):
+        p = bisect.bisect_left(tails, j)
+        if p == len(tails):
+            tails.append(j)
+            idx.append(k)
+        else:
+            tails[p], idx[p] = j, k
+        prev[k] = idx[p - 1] if p else -1
+    anchors, k = [], idx[-1] if idx else -1
+    while k >= 0:
+        anchors.append(pairs[k])
+        k = prev[k]
+    anchors.reverse()
+    bounds = [(-1, -1)] + anchors + [(len(a), len(b))]
+    for (i0, j0), (i1, j1) in zip(bounds, bounds[1:]):
+        if 0 <= i0 < len(a):
+            matched[i0] = True
+        sa, sb = a[i0 + 1:i1], b[j0 + 1:j1]
+        if not sa or not sb:
+            continue
+        if len(sa) * len(sb) > 4_000_000:
+            # Too big to diff: greedy in-order matching.
+            jj = 0
+            for ii, w in enumerate(sa):
+                try:
+                    jj = sb.index(w, jj) + 1
+                    matched[i0 + 1 + ii] = True
+                except ValueError:
+                    pass
+            continue
+        sm = difflib.SequenceMatcher(None, sa, sb, autojunk=False)
+        for bi, _, size in sm.get_matching_blocks():
+            for t in range(size):
+                matched[i0 + 1 + bi + t] = True
+    return matched
+
+
+def check_lossless(source_text: str, markdown: str, path: str = "source",
+                   max_reports: int = 20) -> list[Diagnostic]:
+    """Diagnostics naming the source lines whose words are missing from the Markdown."""
+    source_text = source_text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+    parts = gutenberg.split(source_text)
+    body = SOURCE_LABELS.sub("[", parts.body)
+    src, src_lines = _words(body, parts.first_line)
+    md_body = FRONT.sub("", markdown, count=1)
+    md = _front_words(markdown) + _words(MD_SYNTAX.sub(" ", md_body))[0]
+    matched = _align(src, md)
+    # Notes are moved next to their paragraph: a missing run found in a note is fine.
+    notes = " " + " ".join(_words("\n".join(NOTE_DEF.findall(md_body)))[0]) + " "
+    i = 0
+    while i < len(matched):
+        if matched[i]:
+            i += 1
+            continue
+        j = i
+        while j < len(matched) and not matched[j]:
+            j += 1
+        if " " + " ".join(src[i:j]) + " " in notes:
+            matched[i:j] = [True] * (j - i)
+        i = j
+    missing_lines = []
+    for ok, line in zip(matched, src_lines):
+        if not ok and (not missing_lines or missing_lines[-1] != line):
+            missing_lines.append(line)
+    out = []
+    if not missing_lines:
+        return out
+    # Group consecutive lines into ranges.
+    ranges, start, end = [], missing_lines[0], missing_lines[0]
+    for ln in missing_lines[1:]:
+        if ln <= end + 1:
+            end = ln
+        else:
+            ranges.append((start, end))
+            start = end = ln
+    ranges.append((start, end))
+    for a, b in ranges[:max_reports]:
+        where = f"line {a}" if a == b else f"lines {a}-{b}"
+        out.append(Diagnostic(path, a, "W-LOST-TEXT", WARNING,
+                              f"words from {where} are missing from the Markdown; "
+                              "report this as a normalizer bug"))
+    if len(ranges) > max_reports:
+        out.append(Diagnostic(path, None, "W-LOST-TEXT", WARNING,
+                              f"{len(ranges) - max_reports} more passages are missing"))
+    return out
