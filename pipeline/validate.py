@@ -248,7 +248,8 @@ def ace(epub: str | Path, *, outdir: str | Path | None = None) -> list[Diagnosti
         report = out / "report.json"
         report.unlink(missing_ok=True)  # a report left by an earlier run must not pass for this one
         env = {**os.environ, "PUPPETEER_EXECUTABLE_PATH": str(browser), "PUPPETEER_SKIP_DOWNLOAD": "1",
-               "ACE_TIMEOUT_INITIAL": "60000"}  # Ace's 5 s for starting Chromium is tight on 2 cores
+               "ACE_TIMEOUT_INITIAL": "60000",  # Ace's 5 s for starting Chromium is tight on 2 cores
+               "TMPDIR": tmp}  # Puppeteer leaves its browser profile behind when a launch fails
         proc = _run([NODE, cli, "--verbose", "--force", "--outdir", out, "--tempdir", Path(tmp, "work"),
                      epub], "ACE", env=env)
         try:
