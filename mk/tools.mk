@@ -17,9 +17,10 @@ NPM_ENV := ELECTRON_SKIP_BINARY_DOWNLOAD=1 PUPPETEER_SKIP_DOWNLOAD=1 PUPPETEER_S
 
 tools: system-deps node_modules/.installed
 
+# `dpkg -s` also succeeds for a removed package whose config files remain: read its Status.
 system-deps:
 	@missing=""; for p in $(SYSTEM_PACKAGES); do \
-	  dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	  dpkg -s $$p 2>/dev/null | grep -q '^Status: install ok installed' || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 	  echo "system-deps: installing$$missing"; \
 	  $(APT_GET) update -qq && DEBIAN_FRONTEND=noninteractive $(APT_GET) install -y -qq $$missing; \
