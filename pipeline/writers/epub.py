@@ -12,13 +12,14 @@ from __future__ import annotations
 import copy
 import io
 import re
+import uuid
 import zipfile
 from pathlib import Path
 
 from lxml import etree
 
 from .. import cover as covers
-from ..document import text_of
+from ..document import UUID_NAMESPACE, text_of
 from .base import css, note_id, note_refs, render
 
 OPS = "http://www.idpf.org/2007/ops"
@@ -59,6 +60,7 @@ def write_epub(doc, options=None) -> bytes:
         h.text = doc.title
         units[0].element.insert(0, h)
         units[0].heading = h
+    _close_heading_gaps(units)
     where = {el.get("id"): u.file_name for u in units for el in u.element.iter() if el.get("id")}
 
     image, suffix = covers.source_cover(doc, Path(options.get("source_dir") or "source")) \
@@ -88,6 +90,7 @@ def write_epub(doc, options=None) -> bytes:
                      _unit_content(doc, u, where)) for u in units]
     colophon = page("colophon", "colophon.xhtml", "Colophon", "", "epub-colophon.xhtml",
                     translators=_list(doc.meta.get("translator")), identifier=identifier(doc),
+                    source=_source(doc),
                     cover_generated=suffix == ".png"
                     and not doc.meta.get("cover"))
     landmarks = [("cover", cover_page.file_name, "Cover"),
@@ -131,11 +134,22 @@ def file_as(name: str) -> str:
 
 
 def identifier(doc) -> str:
+    """An ISBN or URN as given; otherwise a UUID: derived from the metadata by the document,
+    or from the given identifier when that is an address (a web page names the source, not
+    this edition; it goes to dc:source)."""
     given = doc.identifier
     digits = re.sub(r"[\s-]", "", given)
     if re.fullmatch(r"(97[89])?\d{9}[\dXx]", digits):
         return f"urn:isbn:{digits}"
-    return given
+    if given.lower().startswith("urn:"):
+        return given
+    return f"urn:uuid:{uuid.uuid5(UUID_NAMESPACE, given)}"
+
+
+def _source(doc) -> str:
+    given = str(doc.meta.get("source") or "")
+    identifier = str(doc.meta.get("identifier") or "")
+    return given or (identifier if re.match(r"https?://", identifier) else "")
 
 
 def _metadata(book, doc) -> None:
@@ -162,9 +176,11 @@ def _metadata(book, doc) -> None:
         text = value.isoformat()[:10] if hasattr(value, "isoformat") else str(value)
         if re.fullmatch(r"\d{4}(-\d{2}(-\d{2})?)?", text):
             book.add_metadata("DC", "date", text)
-    for key in ("publisher", "rights", "description", "source"):
+    for key in ("publisher", "rights", "description"):
         if meta.get(key):
             book.add_metadata("DC", key, str(meta[key]))
+    if _source(doc):
+        book.add_metadata("DC", "source", _source(doc))
     for subject in _list(meta.get("subjects")):
         book.add_metadata("DC", "subject", subject)
     accessibility = [("dcterms:conformsTo", CONFORMS_TO),
@@ -282,6 +298,17 @@ def _split_lines(block) -> None:
         if n < len(lines) - 1:
             br = etree.SubElement(block, "br")
             br.tail = "\n"
+
+
+def _close_heading_gaps(units) -> None:
+    """No heading deeper than one below the one before it (h1 then h3 becomes h1, h2), so
+    assistive technology and the nested contents see an outline without holes."""
+    previous = 0
+    for u in units:
+        for h in list(u.element.iter(*HEADINGS)):
+            level = min(int(h.tag[1]), previous + 1)
+            h.tag = f"h{level}"
+            previous = level
 
 
 # -- navigation ------------------------------------------------------------------------
