@@ -297,11 +297,21 @@ def _epub_layout(epub) -> tuple[set[str], str]:
 
 @contextmanager
 def chromium():
-    """Debian's Chromium under Playwright (never `playwright install`); reuse it across calls."""
-    from playwright.sync_api import sync_playwright
-
+    """Debian's Chromium under Playwright (never `playwright install`). Pass it as ``browser=``
+    to axe() and overflow() to launch once; Playwright's sync API allows one per thread anyway."""
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError as exc:
+        raise PipelineError(Diagnostic("playwright", None, "VALIDATE-TOOL-MISSING", ERROR,
+                                       "Playwright is not installed; run `make install`")) from exc
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=list(CHROMIUM_FLAGS))
+        try:
+            browser = pw.chromium.launch(executable_path=CHROMIUM, args=list(CHROMIUM_FLAGS))
+        except PlaywrightError as exc:
+            why = str(exc).strip().splitlines()[0]
+            raise PipelineError(Diagnostic(CHROMIUM, None, "BROWSER-FAILED", ERROR,
+                                           f"Chromium did not start ({why}); run `make system-deps`")
+                                ) from exc
         try:
             yield browser
         finally:

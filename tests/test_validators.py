@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import struct
 import zipfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -287,6 +288,14 @@ def test_axe_that_cannot_run_is_an_error(files, browser, tmp_path, monkeypatch):
     monkeypatch.setattr(validate, "AXE_JS", fake)
     [d] = validate.axe([files["good.html"]], browser=browser)
     assert (d.code, d.severity) == ("AXE-FAILED", ERROR) and "axe is not defined" in d.message
+
+
+def test_a_browser_that_does_not_start_says_what_to_do(files, monkeypatch):
+    monkeypatch.setattr(validate, "CHROMIUM", "/nonexistent/chromium")
+    # Its own thread: Playwright's sync API runs one instance per thread, and the module's
+    # browser fixture may already hold this one.
+    with ThreadPoolExecutor(1) as pool, pytest.raises(PipelineError, match="make system-deps"):
+        pool.submit(validate.axe, [files["good.html"]]).result()
 
 
 def test_overflow_on_a_phone_names_the_culprit(files, browser, tmp_path):
