@@ -39,8 +39,9 @@ def test_measurements_are_complete(speech):
 
 def test_report_is_well_formed(speech, tmp_path):
     result, _ = speech
-    block = bench.report([result], None, "1 run", bench.machine(), (0.5, 0.5))
-    assert block.startswith(bench.START) and block.endswith(bench.END)
+    block = bench.report([result], "--only speech --runs 1", bench.machine(), (0.5, 0.5))
+    start, end = bench.MARKERS["texts"]
+    assert block.startswith(start) and block.endswith(end)
     assert "nan" not in block and "Python 3." in block
     table, widths = [], []
     for line in block.splitlines() + [""]:
@@ -59,7 +60,18 @@ def test_report_is_well_formed(speech, tmp_path):
     target = tmp_path / "BENCHMARKS.md"
     target.write_text("# Benchmarks\n\nintro\n\n## Profile\n\nfindings\n")
     bench.update_file(target, block)
-    bench.update_file(target, block.replace("1 run", "2 runs"))
+    bench.update_file(target, block.replace("--runs 1", "--runs 2"))
     text = target.read_text()
-    assert text.count(bench.START) == 1 and text.count(bench.END) == 1
-    assert "## Profile\n\nfindings" in text and "2 runs" in text and "(1 run)" not in text
+    assert text.count(start) == 1 and text.count(end) == 1
+    assert "## Profile\n\nfindings" in text and "--runs 2" in text and "--runs 1" not in text
+
+
+def test_corpus_report_gives_a_verdict():
+    runs = {1: bench.Run(100.0, 95.0, 900.0), 2: bench.Run(52.0, 97.0, 950.0)}
+    block = bench.corpus_report(runs, "--scaling-only", ["facts"], (0.1, 0.2))
+    start, end = bench.MARKERS["corpus"]
+    assert block.startswith(start) and block.endswith(end)
+    assert "| 1 | 100.0 s | 95.0 s | 900 MB |" in block
+    assert "- **PASS** Whole corpus: two workers ≥ 1.8× faster than one: 100.0 s / 52.0 s = 1.92×" in block
+    runs[2] = bench.Run(60.0, 97.0, 950.0)
+    assert "- **FAIL** Whole corpus" in bench.corpus_report(runs, "", ["facts"], (0.1, 0.2))
