@@ -102,18 +102,29 @@ def check_lossless(source_text: str, markdown: str, path: str = "source",
     md_body = FRONT.sub("", markdown, count=1)
     md = _front_words(markdown) + _words(MD_SYNTAX.sub(" ", md_body))[0]
     matched = _align(src, md)
-    # Notes are moved next to their paragraph: a missing run found in a note is fine.
-    notes = " " + " ".join(_words("\n".join(NOTE_DEF.findall(md_body)))[0]) + " "
+    # Notes move next to their paragraph, and text after a mid-paragraph note moves
+    # before it: a run of words found elsewhere in the Markdown, in order, was moved.
+    notes = " " + " ".join(_words("\n".join(NOTE_DEF.findall(md_body)))[0]) + " " + \
+        " ".join(md) + " "
     i = 0
     while i < len(matched):
         if matched[i]:
             i += 1
             continue
         j = i
-        while j < len(matched) and not matched[j]:
+        while j < len(matched) and not matched[j] and j - i < 400:
             j += 1
-        if " " + " ".join(src[i:j]) + " " in notes:
-            matched[i:j] = [True] * (j - i)
+        # Split the run into the longest pieces that occur elsewhere, in order.
+        k = i
+        while k < j:
+            end = k
+            while end < j and " " + " ".join(src[k:end + 1]) + " " in notes:
+                end += 1
+            if end == k:
+                k += 1
+                continue
+            matched[k:end] = [True] * (end - k)
+            k = end
         i = j
     missing_lines = []
     for ok, line in zip(matched, src_lines):

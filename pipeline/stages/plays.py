@@ -24,7 +24,7 @@ def find_speakers(paragraphs: list[str]) -> set[str]:
     counts = collections.Counter()
     for p in paragraphs:
         m = SPEAKER.match(p)
-        if m and m.group("name") not in STOPWORDS:
+        if m and m.group("name") not in STOPWORDS and not DIRECTION_WORDS.match(p):
             counts[m.group("name")] += 1
     speakers = {n for n, c in counts.items() if c >= 3}
     total = sum(counts[n] for n in speakers)

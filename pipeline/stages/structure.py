@@ -482,18 +482,18 @@ def _bind(note: Block, pending: list, out: list, draft, host: Block | None = Non
 
 
 def _replace_in(b: Block, old: str, new: str) -> None:
-    b.text = b.text.replace(old, new)
-    b.rows = [(ind, t.replace(old, new)) for ind, t in b.rows]
+    """Deferred until references are applied, so their offsets stay valid."""
+    b.replacements = getattr(b, "replacements", []) + [(old, new)]
 
 
 def _apply_refs(blocks: list[Block], markers) -> None:
     for b in blocks:
-        refs = getattr(b, "refs", None)
-        if not refs:
-            continue
         text = b.text
-        for start, end, label in sorted(refs, reverse=True):
+        for start, end, label in sorted(getattr(b, "refs", []), reverse=True):
             text = text[:start] + markers.add(f"[^{label}]") + text[end:]
+        for old, new in getattr(b, "replacements", []):
+            text = text.replace(old, new)
+            b.rows = [(ind, t.replace(old, new)) for ind, t in b.rows]
         b.text = text
 
 

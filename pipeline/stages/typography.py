@@ -17,6 +17,7 @@ ELISIONS = re.compile(r"(?:tis|twas|twere|twill|twould|twixt|em|n|cause|til|roun
 
 
 def ellipses(text: str) -> str:
+    text = re.sub(r"(?<!\.)\.\.\.\.(?!\.)", "….", text)
     return re.sub(r"(?<!\.)\.\.\.(?!\.)", "…", text)
 
 
