@@ -308,10 +308,8 @@ def chromium():
         try:
             browser = pw.chromium.launch(executable_path=CHROMIUM, args=list(CHROMIUM_FLAGS))
         except PlaywrightError as exc:
-            why = str(exc).strip().splitlines()[0]
-            raise PipelineError(Diagnostic(CHROMIUM, None, "BROWSER-FAILED", ERROR,
-                                           f"Chromium did not start ({why}); run `make system-deps`")
-                                ) from exc
+            why = f"Chromium did not start ({str(exc).strip().splitlines()[0]}); run `make system-deps`"
+            raise PipelineError(Diagnostic(CHROMIUM, None, "BROWSER-FAILED", ERROR, why)) from exc
         try:
             yield browser
         finally:
@@ -346,6 +344,22 @@ def _browser(browser):
             yield own
 
 
+AXE_RUN = "() => axe.run(document, {resultTypes: ['violations']})"  # axe's default rule set
+
+
+def _axe_variants(browser, path: Path, script: str, widths, schemes) -> Iterator[tuple[str, dict]]:
+    """Load the page and inject axe once, then switch width and scheme in place: reloading
+    for every variant costs more than the checks themselves."""
+    with _page(browser, path, widths[0], schemes[0]) as page:
+        page.add_script_tag(content=script)
+        for width in widths:
+            for scheme in schemes:
+                page.set_viewport_size({"width": width, "height": VIEWPORT_HEIGHT})
+                page.emulate_media(color_scheme=scheme)
+                _settle(page)
+                yield f"{width}px {scheme}", page.evaluate(AXE_RUN)
+
+
 def axe(paths: Iterable[str | Path], *, widths: Sequence[int] = (PHONE, DESKTOP),
         schemes: Sequence[str] = ("light", "dark"), browser=None) -> list[Diagnostic]:
     """axe-core on each page at each width and colour scheme; one Diagnostic per rule and
@@ -356,22 +370,13 @@ def axe(paths: Iterable[str | Path], *, widths: Sequence[int] = (PHONE, DESKTOP)
     with _browser(browser) as b:
         for path in paths:
             try:
-                # Load and inject once per page, then switch width and scheme in place:
-                # reloading for every variant costs more than the checks themselves.
-                with _page(b, path, widths[0], schemes[0]) as page:
-                    page.add_script_tag(content=script)
-                    for width in widths:
-                        for scheme in schemes:
-                            page.set_viewport_size({"width": width, "height": VIEWPORT_HEIGHT})
-                            page.emulate_media(color_scheme=scheme)
-                            _settle(page)
-                            result = page.evaluate("() => axe.run(document, {resultTypes: ['violations']})")
-                            for rule in result["violations"]:
-                                for node in rule["nodes"]:
-                                    target = " ".join(map(str, node["target"]))
-                                    entry = found.setdefault((str(path), rule["id"], target),
-                                                             {"rule": rule, "node": node, "variants": []})
-                                    entry["variants"].append(f"{width}px {scheme}")
+                for variant, result in _axe_variants(b, path, script, widths, schemes):
+                    for rule in result["violations"]:
+                        for node in rule["nodes"]:
+                            target = " ".join(map(str, node["target"]))
+                            entry = found.setdefault((str(path), rule["id"], target),
+                                                     {"rule": rule, "node": node, "variants": []})
+                            entry["variants"].append(variant)
             except PlaywrightError as exc:
                 diagnostics.append(_browser_failed(path, "AXE", exc))
     for (path, rule_id, target), entry in found.items():
