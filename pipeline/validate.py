@@ -196,7 +196,7 @@ def nu_html_check(paths: Iterable[str | Path], *, warnings: bool = True) -> list
 
 def parse_vnu(report: dict, paths: Sequence[Path]) -> list[Diagnostic]:
     """Errors stay errors, ``info/warning`` become warnings, plain ``info`` stays info."""
-    given = {str(p.resolve()): str(p) for p in paths}
+    given = {str(q): str(p) for p in paths for q in (p.absolute(), p.resolve())}  # vnu keeps symlinks
     diagnostics = []
     for msg in report.get("messages", []):
         url = msg.get("url", "")
@@ -366,6 +366,8 @@ def axe(paths: Iterable[str | Path], *, widths: Sequence[int] = (PHONE, DESKTOP)
     element, naming the variants where it failed (contrast often fails in one scheme only)."""
     script = _require(AXE_JS, "axe-core (npm axe-core)").read_text(encoding="utf-8")
     paths, diagnostics = _existing(paths, "AXE")
+    if not paths:
+        return diagnostics
     found: dict[tuple, dict] = {}
     with _browser(browser) as b:
         for path in paths:

@@ -103,8 +103,10 @@ def files(tmp_path_factory) -> dict[str, Path]:
         # Line 9: an image without alt and an <li> outside a list.
         "bad.html": page(d / "bad.html", "Bad", '<p>One <img src="x.png"></p><div><li>stray</li></div>'),
         "bad.css": _write(d / "bad.css", "p { color: notacolor; }\n"),
-        # Line 9: a section without a heading is a warning, not an error.
-        "warn.html": page(d / "warn.html", "Warn", "<section><p>No heading.</p></section>"),
+        # Line 9: a section without a heading is a warning, not an error. The folder's name
+        # has a space and the file's a non-ASCII letter: paths must come back as given.
+        "warn.html": page(_folder(d / "with space") / "wärn.html", "Warn",
+                          "<section><p>No heading.</p></section>"),
         # Text that is dark on dark only when the reader asks for a dark scheme,
         # and pale on white only on a phone: each must fail in those variants alone.
         "dark.html": page(d / "dark.html", "Dark", style=(
@@ -115,6 +117,11 @@ def files(tmp_path_factory) -> dict[str, Path]:
             " @media (max-width: 600px) { p { color: #ccc; } }")),
         "wide.html": page(d / "wide.html", "Wide", '<pre class="code">' + "x" * 120 + "</pre>"),
     }
+
+
+def _folder(path: Path) -> Path:
+    path.mkdir(parents=True, exist_ok=True)
+    return path
 
 
 def _write(path: Path, text: str) -> Path:
@@ -201,7 +208,8 @@ def test_vnu_reports_html_errors_with_lines(vnu_results, files):
     where = f"{files['bad.html']}:9"
     assert f"{where}: error[VNU-HTML]: Element “li” not allowed as child of element “div” in this context. " \
            "(Suppressing further errors from this subtree.)" in got, got
-    assert any(s.startswith(f"{where}: error[VNU-HTML]: An “img” element must have an “alt” attribute") for s in got)
+    alt = f"{where}: error[VNU-HTML]: An “img” element must have an “alt” attribute"
+    assert any(s.startswith(alt) for s in got), got
 
 
 def test_vnu_checks_stylesheets(vnu_results, files):
@@ -215,8 +223,9 @@ def test_vnu_keeps_warnings_apart_from_errors(vnu_results, files):
     assert validate.nu_html_check([files["warn.html"]], warnings=False) == []
 
 
-@pytest.mark.parametrize("check", [validate.epubcheck, validate.nu_html_check, lambda ps: validate.ace(ps[0])],
-                         ids=["epubcheck", "vnu", "ace"])
+@pytest.mark.parametrize("check", [validate.epubcheck, validate.nu_html_check, lambda ps: validate.ace(ps[0]),
+                                   validate.axe, lambda ps: validate.overflow(ps[0])],
+                         ids=["epubcheck", "vnu", "ace", "axe", "overflow"])
 def test_a_missing_file_is_an_error(check, tmp_path):
     # EPUBCheck writes a clean report for it and vnu says nothing at all: the wrapper must.
     [d] = check([tmp_path / "nowhere.epub"])
