@@ -36,7 +36,7 @@ class PdfOptions:
     bleed_mm: float = 0
     crop_marks: bool = False
     even_pages: bool = False
-    chapter_start: str = "right"      # "right" or "any"
+    chapter_start: str = "auto"       # "right", "any", or "auto": right unless chapters are short
     pdf_a: bool = False
 
     @classmethod
@@ -45,8 +45,8 @@ class PdfOptions:
         if trim not in TRIMS:
             raise error("<metadata>", None, "E-PDF-TRIM",
                         f"unknown trim `{meta.get('trim')}`; use one of {', '.join(TRIMS)}")
-        start = str(meta.get("chapter-start") or "right").lower()
-        if start not in {"right", "any"}:
+        start = str(meta.get("chapter-start") or "auto").lower()
+        if start not in {"right", "any", "auto"}:
             raise error("<metadata>", None, "E-PDF-START",
                         f"chapter-start must be `right` or `any`, not `{start}`")
         return cls(trim=trim, bleed_mm=parse_bleed(meta.get("bleed")),
@@ -85,6 +85,18 @@ def estimate_pages(doc, options: PdfOptions) -> int:
     return int(chars / (CHARS_PER_PAGE * area)) + 6 + 2 * len(doc.chapters)
 
 
+def chapter_start(doc, options: PdfOptions) -> str:
+    """Chapters open on a right-hand page, unless asked otherwise or most chapters are
+    shorter than a page (a book of short poems would be half blank pages)."""
+    if options.chapter_start != "auto":
+        return options.chapter_start
+    lengths = sorted(len("".join(c.element.itertext())) for c in doc.chapters
+                     if c.kind == "chapter")
+    width, height, size = TRIMS[options.trim]
+    page = CHARS_PER_PAGE * (width * height) / (148 * 210) * (10 / size) ** 2
+    return "any" if lengths and lengths[len(lengths) // 2] < 0.75 * page else "right"
+
+
 def page_css(doc, options: PdfOptions) -> str:
     width, height, size = TRIMS[options.trim]
     scale = width / 148
@@ -93,7 +105,7 @@ def page_css(doc, options: PdfOptions) -> str:
     top, outside, bottom, inside = 17 * scale, 15 * scale, 20 * scale, 18 * scale + gutter
     bleed = f"bleed: {options.bleed_mm:g}mm;" if options.bleed_mm else ""
     marks = "marks: crop;" if options.crop_marks else ""
-    breaks = "right" if options.chapter_start == "right" else "page"
+    breaks = "right" if chapter_start(doc, options) == "right" else "page"
     return f"""
 html {{ font-size: {size}pt; }}
 @page {{ size: {width}mm {height}mm; margin: {top:.1f}mm {outside:.1f}mm {bottom:.1f}mm {inside:.1f}mm;
