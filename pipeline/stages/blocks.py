@@ -18,6 +18,8 @@ class Line:
     no: int          # source line number
     text: str        # without leading and trailing white space
     indent: int      # leading white space, in columns (U+3000 counts two)
+    ideographic: bool = False   # indented with U+3000 (a CJK paragraph indent)
+    width: int = 0   # length of the source line before notes were cut out of it
 
 
 @dataclass
@@ -71,7 +73,8 @@ def raw_blocks(numbered: list[tuple[int, str]]) -> list[Raw]:
     for no, s in numbered:
         if s.strip():
             stripped = s.lstrip(" \t\u00a0\u3000")
-            current.append(Line(no, stripped.rstrip(), measure_indent(s)))
+            current.append(Line(no, stripped.rstrip(), measure_indent(s),
+                                s.startswith("\u3000")))
         else:
             if current:
                 blocks.append(Raw(current, gap))

@@ -28,7 +28,7 @@ def find_speakers(paragraphs: list[str]) -> set[str]:
             counts[m.group("name")] += 1
     speakers = {n for n, c in counts.items() if c >= 3}
     total = sum(counts[n] for n in speakers)
-    if len(paragraphs) < 20 or total < 20 or total < 0.15 * len(paragraphs):
+    if len(paragraphs) < 10 or total < 12 or total < 0.15 * len(paragraphs):
         return set()
     return speakers
 

@@ -59,8 +59,12 @@ class Context:
         return len(r.lines) >= 3 or bool(re.search(r"[.!?:;”’\"]$", self.visible(r.joined)))
 
     def wrapped(self, r: Raw) -> bool:
+        """Hard-wrapped prose: lines filled to the measure, no hanging indents."""
+        if any(ln.indent > r.lines[0].indent + 1 for ln in r.lines[1:]):
+            return False
         body = r.lines[:-1]
-        long = sum(1 for ln in body if ln.indent + len(ln.text) >= self.measure - 16)
+        long = sum(1 for ln in body if max(ln.indent + len(ln.text), self.width.get(ln.no, 0))
+                   >= self.measure - 16)
         return long >= 0.6 * len(body)
 
     def centred(self, r: Raw) -> bool:
@@ -77,7 +81,8 @@ def split_first_line_indents(raw: list[Raw]) -> tuple[list[Raw], bool]:
     in_long = sum(len(r.lines) for r in raw if len(r.lines) >= 8)
     starts = sum(1 for r in raw for a, b in zip(r.lines, r.lines[1:])
                  if a.indent > b.indent and b.indent == min(x.indent for x in r.lines))
-    if total == 0 or in_long < 0.5 * total or starts < 3:
+    ideographic = sum(1 for r in raw for ln in r.lines if ln.ideographic)
+    if total == 0 or (in_long < 0.5 * total or starts < 3) and ideographic < 2:
         return raw, False
     out = []
     for r in raw:
@@ -176,8 +181,7 @@ def _title_line(r: Raw | None, ctx: Context, after: Raw | None = None):
         return None
     long_words = [w for w in re.findall(r"[^\W\d_]{4,}", t)]
     title_case = sum(1 for w in long_words if w[0].isupper()) >= 0.8 * len(long_words)
-    if t[0] != "(" and t.endswith(".") and len(t.split()) > 6 and not title_case \
-            and not set_off:
+    if t[0] != "(" and t.endswith(".") and not title_case and not set_off:
         return None
     return join_lines([ln.text for ln in r.lines])
 
@@ -492,6 +496,8 @@ def _apply_refs(blocks: list[Block], markers) -> None:
         for start, end, label in sorted(getattr(b, "refs", []), reverse=True):
             text = text[:start] + markers.add(f"[^{label}]") + text[end:]
         for old, new in getattr(b, "replacements", []):
+            if not new:
+                text = text.replace(" " + old + " ", " ")
             text = text.replace(old, new)
             b.rows = [(ind, t.replace(old, new)) for ind, t in b.rows]
         b.text = text
@@ -511,12 +517,14 @@ def run(draft):
     if not getattr(draft, "gutenberg", False) and one_paragraph_per_line(raw):
         draft.blocks = speech_blocks(raw, draft)
         return draft
+    width = {no: len(text) for no, text in numbered}
     numbered = N.extract_bracket_notes(numbered, draft.markers, draft.bracket_notes)
     raw = raw_blocks(numbered)
     if not getattr(draft, "gutenberg", False):
         raw = _title_from_first_line(raw, draft)
     raw, first_line_layout = split_first_line_indents(raw)
     ctx = Context(raw, draft)
+    ctx.width = width
     ctx.first_line_layout = first_line_layout
     ctx.vocab = vocabulary(numbered)
     raw = remove_contents(raw, ctx)
