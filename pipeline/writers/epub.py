@@ -86,6 +86,7 @@ def write_epub(doc, options=None) -> bytes:
                       image=cover_file, alt=_cover_alt(doc))
     titlepage = page("titlepage", "titlepage.xhtml", doc.title, "", "epub-titlepage.xhtml",
                      translators=_list(doc.meta.get("translator")))
+    toc = _toc(doc, units)   # before the pages are written: it reads the note refs as pandoc made them
     chapters = [page(f"c{u.chapter.number:04d}", u.file_name, u.chapter.title,
                      _unit_content(doc, u, where)) for u in units]
     colophon = page("colophon", "colophon.xhtml", "Colophon", "", "epub-colophon.xhtml",
@@ -98,7 +99,7 @@ def write_epub(doc, options=None) -> bytes:
                  ("toc", "nav.xhtml#toc", "Contents"),
                  ("bodymatter", chapters[0].file_name, "Start of the text"),
                  ("colophon", colophon.file_name, "Colophon")]
-    toc = _toc(doc, units) + [(1, "Colophon", colophon.file_name, _en(doc))]
+    toc += [(1, "Colophon", colophon.file_name, _en(doc))]
     nav = epub.EpubNav(uid="nav", file_name="nav.xhtml", title="Contents")
     nav.content = render("epub-nav.xhtml", doc=doc, title="Contents", en=_en(doc),
                          toc=_nest(toc), landmarks=landmarks).encode("utf-8")
