@@ -267,7 +267,7 @@ def validator_problems(diagnostics) -> list[str]:
 def build(path: Path, source_dir: Path | None = None):
     """Normalize and parse a source the way the build does; return (doc, epub bytes)."""
     markdown, _, _ = normalize(path)
-    doc = Document.from_markdown(markdown, path.stem)
+    doc = Document.from_markdown(markdown, path.stem, base_dir=path.parent)
     return doc, write_epub(doc, {"source_dir": str(source_dir or path.parent)})
 
 
@@ -282,6 +282,7 @@ def books(tmp_path_factory):
     cover = Image.new("RGB", (600, 900), "#c9b48a")
     ImageDraw.Draw(cover).ellipse((150, 250, 450, 550), fill="#e8d9b0")
     cover.save(src / "poemes-du-matin.png")
+    Image.new("RGB", (300, 200), "#556b2f").save(src / "merle.png")
     (tmp_path_factory.getbasetemp() / "secret.png").write_bytes((src / "poemes-du-matin.png").read_bytes())
     out = tmp_path_factory.mktemp("epub")
     built = {}
@@ -407,6 +408,16 @@ def test_novel_metadata(books):
         assert fact in colophon
 
 
+@pytest.mark.parametrize("name, expected", [
+    ("Leo Tolstoy", "Tolstoy, Leo"), ("H. G. Wells", "Wells, H. G."), ("Voltaire", "Voltaire"),
+    ("Hamilton, Jay, Madison", "Hamilton, Jay, Madison"), ("陸廣微", "陸廣微"),
+    ("Martin Luther King Jr.", "King, Martin Luther Jr.")])
+def test_file_as(name, expected):
+    from pipeline.writers.epub import file_as
+
+    assert file_as(name) == expected
+
+
 def test_generated_cover_is_drawn_from_the_metadata(books):
     from PIL import Image
 
@@ -427,7 +438,8 @@ def test_source_cover_is_used_and_confined_to_the_source_folder(books):
     assert book.read("EPUB/images/cover.png") == path.with_name("poemes-du-matin.png").read_bytes()
     # A cover named outside the source folder is refused: the book gets a drawn one.
     outside = Document.from_markdown(path.read_text().replace("cover: poemes-du-matin.png",
-                                                              "cover: ../secret.png"), "poems")
+                                                              "cover: ../secret.png"), "poems",
+                                  base_dir=path.parent)
     assert (path.parent.parent / "secret.png").exists()
     drawn = Epub(write_epub(outside, {"source_dir": str(path.parent)}))
     from pipeline.cover import render_cover
@@ -435,8 +447,8 @@ def test_source_cover_is_used_and_confined_to_the_source_folder(books):
     assert drawn.read("EPUB/images/cover.png") == render_cover(outside)
 
 
-def test_poems_isbn_language_and_generated_words_marked_english(books):
-    doc, book, _, _ = books["poems"]
+def test_poems_isbn_language_images_and_generated_words_marked_english(books):
+    doc, book, _, path = books["poems"]
     assert [e.text for e in book.dc("identifier")] == ["urn:isbn:9783161484100"]
     assert [e.text for e in book.dc("language")] == ["fr"]
     nav = book.xml(book.nav_path)
@@ -447,6 +459,11 @@ def test_poems_isbn_language_and_generated_words_marked_english(books):
     lines = book.xml("EPUB/chapter-0001.xhtml").xpath("//x:span[@class='line']", namespaces=NS)
     assert len(lines) == 4
     assert check_notes(book) == ([], 1)
+    # The poem's picture becomes a file of the book, with its description.
+    img, = book.xml("EPUB/chapter-0002.xhtml").xpath("//x:img", namespaces=NS)
+    assert img.get("alt") == "Un merle sur une branche de pommier"
+    assert book.read(book.path(img.get("src"))) == (path.parent / "merle.png").read_bytes()
+    assert "alternativeText" in book.meta("schema:accessibilityFeature")
 
 
 def test_stylesheet_leaves_typeface_and_size_to_the_reader(books):

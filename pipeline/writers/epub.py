@@ -9,7 +9,9 @@ pop-up notes at the end of the unit that refers to them.  ebooklib writes the pa
 """
 from __future__ import annotations
 
+import base64
 import copy
+import hashlib
 import io
 import re
 import uuid
@@ -63,13 +65,15 @@ def write_epub(doc, options=None) -> bytes:
     _close_heading_gaps(units)
     where = {el.get("id"): u.file_name for u in units for el in u.element.iter() if el.get("id")}
 
-    image, suffix = covers.source_cover(doc, Path(options.get("source_dir") or "source")) \
+    source_dir = options.get("source_dir") or getattr(doc, "base_dir", None) or "source"
+    image, suffix = covers.source_cover(doc, Path(source_dir)) \
         or (covers.render_cover(doc), ".png")
     cover_file = f"images/cover{suffix}"
 
     book = epub.EpubBook()
     book.FOLDER_NAME = "EPUB"
-    _metadata(book, doc)
+    _metadata(book, doc, all((img.get("alt") or "").strip()
+                             for u in units for img in u.element.iter("img")))
     book.set_cover(cover_file, image, create_page=False)
     book.add_item(epub.EpubItem(uid="css", file_name="css/book.css", media_type="text/css",
                                 content=css("base.css", "epub.css").encode()))
@@ -87,6 +91,9 @@ def write_epub(doc, options=None) -> bytes:
     titlepage = page("titlepage", "titlepage.xhtml", doc.title, "", "epub-titlepage.xhtml",
                      translators=_list(doc.meta.get("translator")))
     toc = _toc(doc, units)   # before the pages are written: it reads the note refs as pandoc made them
+    for data, name, mime in _images(units):
+        book.add_item(epub.EpubImage(uid="img-" + name[7:23], file_name=name,
+                                     media_type=mime, content=data))
     chapters = [page(f"c{u.chapter.number:04d}", u.file_name, u.chapter.title,
                      _unit_content(doc, u, where)) for u in units]
     colophon = page("colophon", "colophon.xhtml", "Colophon", "", "epub-colophon.xhtml",
@@ -124,14 +131,12 @@ def _list(value) -> list[str]:
 
 
 def file_as(name: str) -> str:
-    """'Leo Tolstoy' -> 'Tolstoy, Leo'; names already inverted or single stay as given."""
+    """'Leo Tolstoy' -> 'Tolstoy, Leo'; a name already inverted, or of one word, as given."""
     parts = name.split()
-    if "," in name or len(parts) < 2 or not name.isascii() and not parts[-1][:1].isalpha():
+    if "," in name or len(parts) < 2:
         return name
-    suffix = []
-    if parts[-1].rstrip(".").lower() in {"jr", "sr", "ii", "iii", "iv"} and len(parts) > 2:
-        suffix = [parts.pop()]
-    return ", ".join([parts[-1], " ".join(parts[:-1] + suffix)])
+    suffix = [parts.pop()] if parts[-1].rstrip(".").lower() in {"jr", "sr", "ii", "iii"} else []
+    return f"{parts[-1]}, {' '.join(parts[:-1] + suffix)}" if len(parts) > 1 else name
 
 
 def identifier(doc) -> str:
@@ -153,7 +158,8 @@ def _source(doc) -> str:
     return given or (identifier if re.match(r"https?://", identifier) else "")
 
 
-def _metadata(book, doc) -> None:
+def _metadata(book, doc, described: bool) -> None:
+    """Package metadata; `described`: every image has a text alternative."""
     meta = doc.meta
     book.set_unique_metadata("DC", "identifier", identifier(doc), {"id": "id"})
     book.uid = identifier(doc)
@@ -188,8 +194,8 @@ def _metadata(book, doc) -> None:
                      ("schema:accessMode", "textual"), ("schema:accessMode", "visual"),
                      ("schema:accessModeSufficient", "textual"),
                      *(("schema:accessibilityFeature", f) for f in (
-                         "alternativeText", "displayTransformability", "readingOrder",
-                         "structuralNavigation", "tableOfContents")),
+                         *(["alternativeText"] if described else []), "displayTransformability",
+                         "readingOrder", "structuralNavigation", "tableOfContents")),
                      ("schema:accessibilityHazard", "none"),
                      ("schema:accessibilitySummary", SUMMARY)]
     for prop, value in accessibility:
@@ -310,6 +316,25 @@ def _close_heading_gaps(units) -> None:
             level = min(int(h.tag[1]), previous + 1)
             h.tag = f"h{level}"
             previous = level
+
+
+def _images(units):
+    """The document carries its images inline (data: URLs); the book gets them as files,
+    one per distinct image, named by content so rebuilds give the same names."""
+    seen = {}
+    for u in units:
+        for img in u.element.iter("img"):
+            m = re.match(r"data:(image/[\w+.-]+);base64,(.*)", img.get("src") or "", re.S)
+            if not m:
+                continue
+            data = base64.b64decode(m.group(2))
+            ext = {"image/jpeg": ".jpg", "image/svg+xml": ".svg"}.get(m.group(1),
+                                                                      "." + m.group(1)[6:])
+            name = f"images/{hashlib.sha256(data).hexdigest()[:16]}{ext}"
+            img.set("src", name)
+            if name not in seen:
+                seen[name] = (data, name, m.group(1))
+    return list(seen.values())
 
 
 # -- navigation ------------------------------------------------------------------------
