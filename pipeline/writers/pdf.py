@@ -7,6 +7,7 @@ metadata; everything typographic lives in print.css.
 """
 from __future__ import annotations
 
+import copy
 import os
 import re
 from contextlib import contextmanager
@@ -85,6 +86,12 @@ def estimate_pages(doc, options: PdfOptions) -> int:
     return int(chars / (CHARS_PER_PAGE * area)) + 6 + 2 * len(doc.chapters)
 
 
+def page_chars(options: PdfOptions) -> float:
+    """About how many characters of running text fill a page."""
+    width, height, size = TRIMS[options.trim]
+    return CHARS_PER_PAGE * (width * height) / (148 * 210) * (10 / size) ** 2
+
+
 def chapter_start(doc, options: PdfOptions) -> str:
     """Chapters open on a right-hand page, unless asked otherwise or most chapters are
     shorter than a page (a book of short poems would be half blank pages)."""
@@ -92,9 +99,7 @@ def chapter_start(doc, options: PdfOptions) -> str:
         return options.chapter_start
     lengths = sorted(len("".join(c.element.itertext())) for c in doc.chapters
                      if c.kind == "chapter")
-    width, height, size = TRIMS[options.trim]
-    page = CHARS_PER_PAGE * (width * height) / (148 * 210) * (10 / size) ** 2
-    return "any" if lengths and lengths[len(lengths) // 2] < 0.75 * page else "right"
+    return "any" if lengths and lengths[len(lengths) // 2] < 0.75 * page_chars(options) else "right"
 
 
 def page_css(doc, options: PdfOptions) -> str:
@@ -111,13 +116,21 @@ html {{ font-size: {size}pt; }}
 @page {{ size: {width}mm {height}mm; margin: {top:.1f}mm {outside:.1f}mm {bottom:.1f}mm {inside:.1f}mm;
         {bleed} {marks} }}
 @page :left {{ margin-left: {outside:.1f}mm; margin-right: {inside:.1f}mm;
-        @top-center {{ content: {css_string(doc.title)}; }} }}
+        @top-center {{ content: {css_string(running_head(doc.title, options))}; }} }}
 @page :right {{ margin-left: {inside:.1f}mm; margin-right: {outside:.1f}mm; }}
 .chapter {{ break-before: {breaks}; }}
 .chapter-title {{ padding-top: {height * 0.16:.0f}mm; }}
 .part-title {{ padding-top: {height * 0.25:.0f}mm; }}
 .title-page {{ padding-top: {height * 0.14:.0f}mm; }}
 """
+
+
+def running_head(title: str, options: PdfOptions) -> str:
+    """A title short enough for one line of the running head, cut at a word with '…'."""
+    room = int(58 * TRIMS[options.trim][0] / 148)
+    if len(title) <= room:
+        return title
+    return title[:room - 1].rsplit(" ", 1)[0].rstrip(" ,;:.—–-") + "…"
 
 
 def font_css() -> str:
@@ -127,26 +140,59 @@ def font_css() -> str:
 
 
 # -- the body -------------------------------------------------------------------------
-def inline_footnotes(body, notes) -> None:
-    """Put each note's text where it is referenced, as a span WeasyPrint floats.
+BLOCKS = {"p", "div", "blockquote", "li", "dd", "h1", "h2", "h3", "h4", "h5", "h6", "table",
+          "figure", "pre"}
 
-    WeasyPrint floats only inline content well (block children of a footnote are laid out
-    as separate floats or lost), so paragraphs become runs separated by line breaks.
+
+def place_notes(body, notes, longest: int) -> None:
+    """Put each note where it is referenced, numbered afresh in each chapter.
+
+    A note becomes a span WeasyPrint floats to the foot of the page.  WeasyPrint floats
+    only inline content well, so its paragraphs become runs separated by line breaks; and
+    it cannot split a note across pages (an overlong one overflows the page and is lost),
+    so a note longer than ``longest`` characters is set instead as a block of small type
+    after the paragraph that calls it.
     """
+    number, unit = 0, None
     for ref in note_refs(body):
+        section = next((a for a in ref.iterancestors("section")
+                        if {"chapter", "part"} & set((a.get("class") or "").split())), None)
+        if section is not unit:
+            number, unit = 0, section
+        number += 1
         li = notes.get(note_id(ref))
-        span = etree.Element("span", {"class": "footnote"})
-        blocks = ([p for p in li if p.tag in {"p", "div", "blockquote"}] or [li]) if li is not None else []
+        blocks = ([b for b in li if b.tag in BLOCKS] or [li]) if li is not None else []
+        if len("".join(li.itertext()) if li is not None else "") <= longest:
+            note = etree.Element("span", {"class": "footnote", "data-n": str(number)})
+            for i, block in enumerate(blocks):
+                block = copy.deepcopy(block)
+                if i:
+                    etree.SubElement(note, "br").tail = block.text
+                else:
+                    note.text = block.text
+                note.extend(list(block))
+            note.tail = ref.tail
+            ref.getparent().replace(ref, note)
+            continue
+        anchor = f"note-{note_id(ref)}"
+        call = etree.Element("a", {"class": "note-call", "href": f"#{anchor}"})
+        call.text, call.tail = str(number), ref.tail
+        ref.getparent().replace(ref, call)
+        aside = etree.Element("aside", {"class": "long-note", "id": anchor})
         for i, block in enumerate(blocks):
-            block = etree.fromstring(etree.tostring(block))
-            if i:
-                etree.SubElement(span, "br").tail = block.text
-            else:
-                span.text = block.text
-            for child in block:
-                span.append(child)
-        span.tail = ref.tail
-        ref.getparent().replace(ref, span)
+            block = copy.deepcopy(block)
+            if block.tag != "p":
+                block.tag, block.attrib["class"] = "p", ""
+            if i == 0:
+                mark = etree.Element("span", {"class": "note-number"})
+                mark.text, mark.tail = str(number), block.text
+                block.text = None
+                block.insert(0, mark)
+            aside.append(block)
+        paragraph = next(a for a in call.iterancestors() if a.tag in BLOCKS or a.tag == "section")
+        while paragraph.getparent().tag in {"blockquote", "li", "ol", "ul", "dd", "dl", "table"}:
+            paragraph = paragraph.getparent()
+        paragraph.addnext(aside)
 
 
 def split_verse(body) -> None:
@@ -171,7 +217,7 @@ def split_verse(body) -> None:
                 block.append(line)
 
 
-def mark_structure(doc, body) -> list[dict]:
+def mark_structure(doc, body, options: PdfOptions) -> list[dict]:
     """Class the sections (part/chapter) and headings; return the contents entries."""
     kinds = {c.id: c.kind for c in doc.chapters}
     levels = [int(h.tag[1]) for h in body.iter(*HEADING_TAGS)]
@@ -181,6 +227,7 @@ def mark_structure(doc, body) -> list[dict]:
         section = h.getparent()
         title = heading_text(h)
         h.set("data-title", title)
+        h.set("data-running", running_head(title, options))
         classes = [f"bookmark{int(h.tag[1]) - top + 1}"]
         kind = kinds.get(section.get("id")) if section.tag == "section" else None
         if kind in {"part", "chapter"} and h is next(section.iter(*HEADING_TAGS)):
@@ -261,14 +308,14 @@ def write_pdf(doc, options: PdfOptions | None = None) -> bytes:
 
     options = options or PdfOptions.from_meta(doc.meta)
     body = doc.body_copy()
-    entries = mark_structure(doc, body)
+    entries = mark_structure(doc, body, options)
     split_verse(body)
-    inline_footnotes(body, doc.notes)
+    place_notes(body, doc.notes, longest=int(page_chars(options) * 0.5))
     chapters = [e for e in entries if e["kind"] == "chapter"]
     subjects = doc.meta.get("subjects") or []
     html = render("pdf.html", doc=doc, body=to_html(body),
                   toc=entries if len(chapters) > 1 else [], book=len(chapters) > 1,
-                  imprint=imprint(doc, options),
+                  imprint=imprint(doc, options), running=running_head(doc.title, options),
                   keywords=", ".join(map(str, subjects)) if isinstance(subjects, list) else subjects,
                   date=doc.date.strftime("%Y-%m-%dT%H:%M:%SZ"),
                   stylesheet="\n".join([font_css(), css("base.css", "print.css"),
