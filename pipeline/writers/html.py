@@ -52,9 +52,13 @@ def page_name(chapter) -> str:
 
 
 # -- one reading unit ----------------------------------------------------------------
-def _shift_headings(section, shift: int) -> None:
+def _shift_headings(section, shift: int, prev: int) -> int:
+    """Move headings by ``shift`` levels, never deeper than one below the heading before
+    (``prev``): a source that jumps from # to ### must not skip a level on the web."""
     for h in section.iter(*HEADINGS):
-        h.tag = f"h{min(6, max(1, int(h.tag[1]) + shift))}"
+        level = min(6, max(1, int(h.tag[1]) + shift), prev + 1)
+        h.tag, prev = f"h{level}", level
+    return prev
 
 
 def _notes_for(doc, section, label: str, words: dict):
@@ -87,22 +91,22 @@ def _notes_for(doc, section, label: str, words: dict):
     ol.extend(items)
 
 
-def unit_html(doc, chapter, shift: int, notes_label: str, words: dict,
-              pages: dict[str, str] | None = None, here: str = "") -> str:
-    """A unit's section, headings shifted, notes appended; with ``pages`` (id -> page),
-    links to ids on other pages are rewritten to point there."""
+def unit_html(doc, chapter, shift: int, prev: int, notes_label: str, words: dict,
+              pages: dict[str, str] | None = None, here: str = "") -> tuple[str, int]:
+    """A unit's section, headings shifted, notes appended, and its last heading level;
+    with ``pages`` (id -> page), links to ids on other pages are rewritten to go there."""
     section = etree.fromstring(etree.tostring(chapter.element))
     section.set("id", chapter.id or f"unit-{chapter.number}")
     if next(section.iter(*HEADINGS), None) is None:
         section.tag = "div"   # a section without a heading is just a division of the text
-    _shift_headings(section, shift)
+    prev = _shift_headings(section, shift, prev)
     _notes_for(doc, section, notes_label, words)
     if pages is not None:
         for a in section.iter("a"):
             href = a.get("href", "")
             if href.startswith("#") and pages.get(href[1:], here) != here:
                 a.set("href", pages[href[1:]] + href)
-    return etree.tostring(section, encoding=str, method="html")
+    return etree.tostring(section, encoding=str, method="html"), prev
 
 
 def _notes_labels(doc, words: dict) -> list[str]:
@@ -174,8 +178,10 @@ def write_html(doc, options=None) -> bytes:
     ctx = _context(doc)
     top = min((ch.level for ch in doc.chapters if ch.kind != "section"), default=1)
     names = _notes_labels(doc, ctx["words"])
-    units = [unit_html(doc, ch, 2 - top, names[i], ctx["words"])
-             for i, ch in enumerate(doc.chapters)]
+    units, prev = [], 1          # the title is the page's h1
+    for ch, name in zip(doc.chapters, names):
+        html, prev = unit_html(doc, ch, 2 - top, prev, name, ctx["words"])
+        units.append(html)
     toc = contents(doc, lambda ch: f"#{ch.id or f'unit-{ch.number}'}")
     return render("html.html", units=units, toc=toc, **ctx).encode("utf-8")
 
@@ -198,8 +204,8 @@ def write_html_pages(doc, options=None) -> dict[str, bytes] | None:
                                   **ctx).encode("utf-8")}
     for i, ch in enumerate(chapters):
         has_heading = any(True for _ in ch.element.iter(*HEADINGS))
-        body = unit_html(doc, ch, 1 - ch.level if has_heading else 0,
-                         words["notes"], words, pages, page_name(ch))
+        body, _ = unit_html(doc, ch, 1 - ch.level if has_heading else 0, 0 if has_heading else 1,
+                            words["notes"], words, pages, page_name(ch))
         files[page_name(ch)] = render(
             "html-page.html", chapter=ch, unit=body, toc=toc, has_heading=has_heading,
             prev=chapters[i - 1] if i else None,
