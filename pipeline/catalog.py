@@ -1,0 +1,285 @@
+"""The front door of output/: a catalog page, an OPDS feed and a checksum list.
+
+``write_catalog(out_dir, slugs)`` reads what the build left in ``output/<slug>/`` (the
+metadata from the YAML block of ``<slug>.md``, the editions that exist, the cover inside
+the EPUB) and writes ``index.html``, ``opds.xml`` (an OPDS 1.2 acquisition feed) and
+``SHA256SUMS``.  Everything is derived from those files and from SOURCE_DATE_EPOCH, never
+from the clock or the file system's order, so the same editions give the same bytes.
+"""
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import posixpath
+import re
+import uuid
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from lxml import etree
+
+from .document import UUID_NAMESPACE, Document, split_front_matter
+
+# (kind, file inside output/<slug>/, label, media type); the order they are listed in.
+EDITIONS = [
+    ("epub", "{slug}.epub", "EPUB e-book", "application/epub+zip"),
+    ("pdf", "{slug}.pdf", "PDF for print", "application/pdf"),
+    ("html", "{slug}.html", "Web page", "text/html"),
+    ("site", "html/index.html", "Web, a page per chapter", "text/html"),
+    ("md", "{slug}.md", "Markdown source", "text/markdown"),
+]
+LANGUAGES = {"en": "English", "fr": "French", "de": "German", "es": "Spanish", "it": "Italian",
+             "pt": "Portuguese", "nl": "Dutch", "la": "Latin", "el": "Greek", "ru": "Russian",
+             "zh": "Chinese", "ja": "Japanese", "ko": "Korean", "ar": "Arabic", "he": "Hebrew",
+             "fa": "Persian", "ur": "Urdu", "sv": "Swedish", "da": "Danish", "no": "Norwegian",
+             "fi": "Finnish", "pl": "Polish", "cs": "Czech", "hu": "Hungarian", "tr": "Turkish"}
+IMAGE_TYPES = {".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png",
+               ".gif": "image/gif", ".webp": "image/webp", ".svg": "image/svg+xml"}
+THUMBNAIL = (200, 300)     # bounding box, pixels
+ATOM, DC, OPDS = "http://www.w3.org/2005/Atom", "http://purl.org/dc/terms/", "http://opds-spec.org/2010/catalog"
+ACQUISITION_FEED = "application/atom+xml;profile=opds-catalog;kind=acquisition"
+OPEN_ACCESS = "http://opds-spec.org/acquisition/open-access"
+CATALOG_FILES = ("index.html", "opds.xml", "SHA256SUMS")
+
+
+@dataclass
+class File:
+    kind: str
+    label: str
+    media_type: str
+    path: str             # relative to output/, with forward slashes
+    size: int
+    sha256: str           # empty for a folder
+    count: int = 1        # files (more than one for a folder)
+
+
+@dataclass
+class Entry:
+    slug: str
+    doc: Document         # metadata only: the body is empty
+    editions: list[File] = field(default_factory=list)
+    cover: File | None = None
+    thumbnail: File | None = None
+
+    @property
+    def language_name(self) -> str:
+        code = self.doc.language
+        name = LANGUAGES.get(code.split("-")[0].lower())
+        return f"{name} ({code})" if name else code
+
+    def edition(self, kind: str) -> File | None:
+        return next((e for e in self.editions if e.kind == kind), None)
+
+
+def _file(out_dir: Path, rel: str, kind: str = "", label: str = "", media_type: str = "") -> File:
+    data = (out_dir / rel).read_bytes()
+    return File(kind, label, media_type, rel, len(data), hashlib.sha256(data).hexdigest())
+
+
+def read_entry(out_dir: Path, slug: str) -> Entry | None:
+    """What was built for one text, or None when it has no Markdown edition (it failed)."""
+    md = out_dir / slug / f"{slug}.md"
+    if not md.is_file():
+        return None
+    meta, _ = split_front_matter(md.read_text(encoding="utf-8"))
+    entry = Entry(slug, Document(slug=slug, meta=meta, body=etree.Element("div")))
+    for kind, pattern, label, media_type in EDITIONS:
+        rel = f"{slug}/{pattern.format(slug=slug)}"
+        if not (out_dir / rel).is_file():
+            continue
+        if kind == "site":   # a folder: its size and number of pages, no single checksum
+            files = [f for f in (out_dir / rel).parent.rglob("*") if f.is_file()]
+            entry.editions.append(File(kind, label, media_type, rel, sum(f.stat().st_size for f in files),
+                                       "", len(files)))
+        else:
+            entry.editions.append(_file(out_dir, rel, kind, label, media_type))
+    _update_cover(out_dir, entry)
+    return entry
+
+
+# -- covers --------------------------------------------------------------------------
+def epub_cover(epub: Path) -> tuple[bytes, str] | None:
+    """(image bytes, suffix) of the EPUB's cover image: the manifest item with the EPUB 3
+    `cover-image` property, else the one named by an EPUB 2 `<meta name="cover">`."""
+    try:
+        with zipfile.ZipFile(epub) as z:
+            container = etree.fromstring(z.read("META-INF/container.xml"))
+            opf_path = container.xpath("//*[local-name()='rootfile']/@full-path")[0]
+            opf = etree.fromstring(z.read(opf_path))
+            items = opf.xpath("//*[local-name()='manifest']/*[local-name()='item']")
+            item = next((i for i in items if "cover-image" in (i.get("properties") or "").split()), None)
+            if item is None:
+                ref = opf.xpath("//*[local-name()='meta'][@name='cover']/@content")
+                item = next((i for i in items if ref and i.get("id") == ref[0]), None)
+            if item is None:
+                return None
+            href = posixpath.normpath(posixpath.join(posixpath.dirname(opf_path), item.get("href")))
+            suffix = posixpath.splitext(href)[1].lower()
+            if suffix not in IMAGE_TYPES:
+                return None
+            return z.read(href), suffix
+    except (OSError, KeyError, IndexError, zipfile.BadZipFile, etree.XMLSyntaxError):
+        return None
+
+
+def thumbnail(image: bytes) -> bytes | None:
+    """A small JPEG of a cover (Pillow writes no timestamp: the bytes are reproducible)."""
+    from PIL import Image
+
+    try:
+        with Image.open(io.BytesIO(image)) as im:
+            im = im.convert("RGB")
+            im.thumbnail(THUMBNAIL, Image.Resampling.LANCZOS)
+            out = io.BytesIO()
+            im.save(out, "JPEG", quality=85, progressive=False)
+            return out.getvalue()
+    except Exception:   # an unreadable or vector cover: list the book without a thumbnail
+        return None
+
+
+def _write_if_changed(path: Path, data: bytes) -> None:
+    from .build import write_atomic   # here, not at the top: the build calls this module
+
+    if not path.is_file() or path.read_bytes() != data:
+        write_atomic(path, data)
+
+
+def _update_cover(out_dir: Path, entry: Entry) -> None:
+    """Copy the EPUB's cover beside the editions and make a thumbnail; remove stale ones."""
+    folder = out_dir / entry.slug
+    found = epub_cover(folder / f"{entry.slug}.epub")
+    keep = set()
+    if found:
+        data, suffix = found
+        cover = f"cover{suffix}"
+        _write_if_changed(folder / cover, data)
+        keep.add(cover)
+        entry.cover = _file(out_dir, f"{entry.slug}/{cover}", "cover", "Cover", IMAGE_TYPES[suffix])
+        small = thumbnail(data)
+        if small:
+            _write_if_changed(folder / "cover-thumbnail.jpg", small)
+            keep.add("cover-thumbnail.jpg")
+            entry.thumbnail = _file(out_dir, f"{entry.slug}/cover-thumbnail.jpg", "thumbnail",
+                                    "Thumbnail", "image/jpeg")
+    for old in list(folder.glob("cover.*")) + list(folder.glob("cover-thumbnail.jpg")):
+        if old.name not in keep:
+            old.unlink()
+
+
+# -- the three files -----------------------------------------------------------------
+def _timestamp(entry: Entry) -> str:
+    return entry.doc.date.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _feed_updated(entries: list[Entry]) -> str:
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "")
+    if epoch.isdigit():
+        import datetime as dt
+
+        return dt.datetime.fromtimestamp(int(epoch), dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return max((_timestamp(e) for e in entries), default="1980-01-01T00:00:00Z")
+
+
+def opds_feed(entries: list[Entry], title: str) -> bytes:
+    """An OPDS 1.2 acquisition feed: one Atom entry per text, links relative to output/."""
+    A, D = f"{{{ATOM}}}", f"{{{DC}}}"
+    feed = etree.Element(A + "feed", nsmap={None: ATOM, "dc": DC, "opds": OPDS})
+
+    def sub(parent, tag, text=None, **attrib):
+        el = etree.SubElement(parent, tag, {k.rstrip("_"): str(v) for k, v in attrib.items()})
+        if text is not None:
+            el.text = str(text)
+        return el
+
+    sub(feed, A + "id", f"urn:uuid:{uuid.uuid5(UUID_NAMESPACE, 'opds-catalog:' + title)}")
+    sub(feed, A + "title", title)
+    sub(feed, A + "updated", _feed_updated(entries))
+    sub(sub(feed, A + "author"), A + "name", title)
+    for rel in ("self", "start"):
+        sub(feed, A + "link", rel=rel, href="opds.xml", type=ACQUISITION_FEED)
+    sub(feed, A + "link", rel="alternate", href="index.html", type="text/html")
+    for e in entries:
+        doc, meta = e.doc, e.doc.meta
+        entry = sub(feed, A + "entry")
+        sub(entry, A + "title", doc.title)
+        sub(entry, A + "id", doc.identifier)
+        sub(entry, A + "updated", _timestamp(e))
+        for name in doc.authors:
+            sub(sub(entry, A + "author"), A + "name", name)
+        sub(entry, D + "language", doc.language)
+        if meta.get("date"):
+            sub(entry, D + "issued", doc.date.strftime("%Y-%m-%d"))
+        if meta.get("publisher"):
+            sub(entry, D + "publisher", meta["publisher"])
+        if meta.get("identifier"):
+            sub(entry, D + "identifier", meta["identifier"])
+        subjects = meta.get("subjects") or []
+        for subject in subjects if isinstance(subjects, list) else [subjects]:
+            sub(entry, A + "category", term=subject, label=subject)
+        if meta.get("rights"):
+            sub(entry, A + "rights", meta["rights"])
+        if meta.get("description"):
+            sub(entry, A + "summary", meta["description"], type="text")
+        if e.cover:
+            sub(entry, A + "link", rel="http://opds-spec.org/image", href=e.cover.path,
+                type=e.cover.media_type)
+        if e.thumbnail:
+            sub(entry, A + "link", rel="http://opds-spec.org/image/thumbnail", href=e.thumbnail.path,
+                type=e.thumbnail.media_type)
+        for kind in ("epub", "pdf"):
+            f = e.edition(kind)
+            if f:
+                sub(entry, A + "link", rel=OPEN_ACCESS, href=f.path, type=f.media_type, length=f.size)
+        # Atom wants an alternate link or content in every entry: the web edition, else the
+        # first edition there is.
+        alternate = e.edition("html") or (e.editions[0] if e.editions else None)
+        if alternate:
+            sub(entry, A + "link", rel="alternate", href=alternate.path, type=alternate.media_type)
+        else:
+            sub(entry, A + "content", doc.title, type="text")
+    return etree.tostring(feed, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+
+
+def catalog_page(entries: list[Entry], title: str) -> bytes:
+    from .writers.base import css, render
+
+    return render("catalog.html", entries=entries, title=title, human_size=human_size,
+                  stylesheet=css("base.css", "web.css")).encode("utf-8")
+
+
+def human_size(n: int) -> str:
+    for unit in ("bytes", "KB", "MB", "GB"):
+        if n < 1000 or unit == "GB":
+            return f"{n} {unit}" if unit == "bytes" else f"{n:.1f} {unit}".replace(".0 ", " ")
+        n /= 1000
+    return f"{n} GB"
+
+
+def checksums(out_dir: Path, entries: list[Entry]) -> bytes:
+    """`sha256sum -c` format: every file of every listed text, then the catalog files."""
+    files = set()
+    for e in entries:
+        for f in sorted((out_dir / e.slug).rglob("*")):
+            rel = f.relative_to(out_dir).as_posix()
+            if f.is_file() and not any(part.startswith(".") for part in rel.split("/")):
+                files.add(rel)
+    files.update(n for n in CATALOG_FILES[:2] if (out_dir / n).is_file())
+    lines = [f"{hashlib.sha256((out_dir / rel).read_bytes()).hexdigest()}  {rel}\n"
+             for rel in sorted(files)]
+    return "".join(lines).encode("utf-8")
+
+
+def write_catalog(out_dir: Path, slugs: list[str], title: str = "Library") -> None:
+    """Write output/index.html, output/opds.xml and output/SHA256SUMS for these texts."""
+    out_dir = Path(out_dir)
+    entries = [e for s in sorted(set(slugs)) if (e := read_entry(out_dir, s))]
+    entries.sort(key=lambda e: (_sort_key(e.doc.title), e.slug))
+    _write_if_changed(out_dir / "index.html", catalog_page(entries, title))
+    _write_if_changed(out_dir / "opds.xml", opds_feed(entries, title))
+    _write_if_changed(out_dir / "SHA256SUMS", checksums(out_dir, entries))
+
+
+def _sort_key(title: str) -> str:
+    return re.sub(r"^(the|a|an)\s+", "", title.casefold())
