@@ -9,19 +9,17 @@ STAMP  := $(VENV)/.installed
 OUT    ?= output
 ARGS   ?=
 
-SOURCES := $(wildcard source/*)
-CODE    := $(shell find pipeline -type f ! -name '*.pyc' 2>/dev/null)
-
 .DEFAULT_GOAL := all
 .PHONY: all install pdf epub html check test test-fast bench clean distclean
 
-all: $(OUT)/.built
-
-# The pipeline decides per edition what is stale (see pipeline/build.py); this stamp
-# only lets `make` return at once when nothing at all has changed.
-$(OUT)/.built: $(STAMP) $(SOURCES) source $(CODE)
-	$(PY) -m pipeline build -o $(OUT) $(ARGS)
-	@touch $@
+# The pipeline decides per edition what is stale (see pipeline/build.py); the stamp only
+# lets `make` return at once when nothing in source/ or pipeline/ is newer than the last
+# good build.  (find, not make prerequisites: file names may contain spaces.)
+all: $(STAMP)
+	@if [ ! -f $(OUT)/.built ] || [ -n "$$(find source pipeline pyproject.toml -newer $(OUT)/.built \
+	      ! -name '*.pyc' ! -name __pycache__ -print -quit)" ]; then \
+	  $(PY) -m pipeline build -o $(OUT) $(ARGS) && touch $(OUT)/.built; \
+	else echo "make: $(OUT)/ is up to date"; fi
 
 pdf epub html: $(STAMP)
 	$(PY) -m pipeline build -o $(OUT) --formats $@ $(ARGS)

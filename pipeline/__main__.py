@@ -34,7 +34,7 @@ class Progress:
 
 def summary(results) -> None:
     rows = [(r.source.slug, e.fmt, e.seconds, e.pages, e.size)
-            for r in results for e in r.editions]
+            for r in results if not r.failed for e in r.editions]
     if not rows:
         return
     if sys.stderr.isatty():
@@ -58,9 +58,13 @@ def cmd_build(args) -> int:
     options = build.BuildOptions(formats=tuple(args.formats), out_dir=Path(args.output),
                                  source_dir=Path(args.source_dir), jobs=args.jobs,
                                  force=args.force, strict=args.strict,
-                                 overrides=_overrides(args.set))
+                                 overrides=_overrides(args.set), timeout=args.timeout,
+                                 memory_mb=args.memory_limit)
     sources, problems = build.discover([Path(p) for p in args.sources], options.source_dir)
     emit(problems)
+    if not args.sources:
+        for slug in build.prune(options.out_dir, {s.slug for s in sources}):
+            print(f"removed output/{slug}/: its source is gone", file=sys.stderr)
     progress = Progress()
     try:
         results = build.run(sources, options, progress)
@@ -128,6 +132,10 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("--strict", action="store_true", help="treat warnings as errors")
     b.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                    help="set a metadata or print option for this build, e.g. --set trim=a4")
+    b.add_argument("--timeout", type=int, default=900, metavar="SECONDS",
+                   help="stop a text whose build takes longer (default: 900)")
+    b.add_argument("--memory-limit", type=int, default=6144, metavar="MIB",
+                   help="memory one text's build may use (default: 6144)")
     b.add_argument("-v", "--verbose", action="store_true", help="also show informational notes")
     b.set_defaults(func=cmd_build)
     n = sub.add_parser("normalize", help="print the normalized Markdown of one source")

@@ -3,9 +3,9 @@
 Each edition has a key: a hash of everything it depends on (the source and its metadata
 file, the pipeline code and package data the edition's writer uses, the font, tool
 versions, options).  An edition whose key matches the one recorded in output/.state/ is
-up to date.  Work is spread over a pool of worker processes (one per core by default),
-each of which imports pandoc's wrapper and WeasyPrint once and builds whole texts, so a
-text is parsed once for all its editions.
+up to date.  The parent imports pandoc's wrapper and WeasyPrint once, then forks one
+process per text (one per core at a time by default); each builds all of its text's
+editions from a single parse, under a memory limit, and the parent enforces the time limit.
 """
 from __future__ import annotations
 
@@ -13,10 +13,10 @@ import hashlib
 import json
 import os
 import re
+import signal
 import sys
 import time
 import unicodedata
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -43,6 +43,7 @@ class Source:
     path: Path
     slug: str
     sidecar: Path
+    root: Path          # the folder the source must stay inside (symlinks, ..)
 
     @property
     def name(self) -> str:
@@ -86,7 +87,8 @@ def discover(paths: list[Path], source_dir: Path) -> tuple[list[Source], list[Di
                                        "rename one of them"))
             continue
         seen[slug] = f
-        sources.append(Source(f, slug, f.with_name(f.stem + ".yaml")))
+        sources.append(Source(f, slug, f.with_name(f.stem + ".yaml"),
+                              f.parent if paths else source_dir))
     return sources, problems
 
 
@@ -123,7 +125,10 @@ def code_keys() -> dict[str, str]:
 
 
 def edition_keys(source: Source, code: dict[str, str], options: dict) -> dict[str, str]:
-    h = hashlib.sha256(source.path.read_bytes())
+    try:
+        h = hashlib.sha256(source.path.read_bytes())
+    except OSError:         # gone or unreadable: the build reports it
+        h = hashlib.sha256(b"missing")
     if source.sidecar.exists():
         h.update(source.sidecar.read_bytes())
     base = h.hexdigest() + json.dumps(options, sort_keys=True)
@@ -194,19 +199,26 @@ def build_text(source: Source, formats: list[str], out_dir: Path, keys: dict[str
     """Normalize, parse once, run each wanted writer; runs inside a worker process."""
     from .document import Document
     from .stages import normalize
+    from .safety import check_source
+
     result = TextResult(source)
     report = Report(source.name)
     state = _read_state(out_dir, source.slug)
     try:
+        _limit_resources(options)
         started = time.perf_counter()
+        raw = source.path.read_bytes()
+        check_source(source.path, raw, report, source.root)
         sidecar = load_sidecar(source.sidecar) | options.get("overrides", {})
-        markdown, meta, report = normalize(source.path, sidecar=sidecar, report=report)
+        markdown, meta, report = normalize(source.path, raw=raw, sidecar=sidecar, report=report)
         md_path = edition_path(out_dir, source.slug, "md")
         data = markdown.encode("utf-8")
         write_atomic(md_path, data)
         result.editions.append(Edition("md", md_path, time.perf_counter() - started, len(data)))
         state["md"] = keys["md"]
-        doc = Document.from_markdown(markdown, source.slug, source_name=source.path.name)
+        doc = Document.from_markdown(markdown, source.slug, source_name=source.name,
+                                     base_dir=source.path.parent, report=report,
+                                     source_text=raw.decode("utf-8", "replace"))
         for fmt in formats:
             started = time.perf_counter()
             for name, data in _outputs(fmt, doc):
@@ -223,16 +235,50 @@ def build_text(source: Source, formats: list[str], out_dir: Path, keys: dict[str
     except PipelineError as exc:
         result.failed = True
         report.items.extend(d for d in exc.diagnostics if d not in report.items)
-        _remove_editions(out_dir, source.slug)
-        state = {}
-    except Exception as exc:  # a bug or a tool failure: report it against the source
+    except MemoryError:     # allocate nothing here: the limits are lifted first, below
         result.failed = True
-        report.add(None, "E-INTERNAL", f"{type(exc).__name__}: {exc}", ERROR)
+    except Exception as exc:  # a vanished file, a bug or a tool failure
+        result.failed = True
+        report.add(None, *_explain(exc, options), ERROR)
+    finally:
+        _lift_limits()
+    if result.failed:
+        if not report.has_errors:
+            report.add(None, *_explain(MemoryError(), options), ERROR)
         _remove_editions(out_dir, source.slug)
         state = {}
     write_atomic(_state_path(out_dir, source.slug), json.dumps(state, indent=1).encode())
     result.diagnostics = report.items
     return result
+
+
+def _limit_resources(options: dict) -> None:
+    """Bound one text's memory (RLIMIT_DATA: the heap and private mappings, not the address
+    space pandoc's runtime merely reserves).  Time is bounded by the parent, which kills."""
+    import resource
+
+    if options.get("memory_mb"):
+        limit = int(options["memory_mb"]) * 2**20
+        soft, hard = resource.getrlimit(resource.RLIMIT_DATA)
+        if hard == resource.RLIM_INFINITY or limit <= hard:
+            resource.setrlimit(resource.RLIMIT_DATA, (limit, hard))
+
+
+def _lift_limits() -> None:
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_DATA)
+    if soft != hard:
+        resource.setrlimit(resource.RLIMIT_DATA, (hard, hard))
+
+
+def _explain(exc: BaseException, options: dict) -> tuple[str, str]:
+    if isinstance(exc, MemoryError):
+        return "E-MEMORY", (f"building needed more than {options.get('memory_mb')} MiB and was stopped; "
+                            "raise the limit with --memory-limit")
+    if isinstance(exc, FileNotFoundError):
+        return "E-MISSING", f"the file disappeared during the build ({exc.filename}); build again"
+    return "E-INTERNAL", f"{type(exc).__name__}: {exc} (a bug: please report it with this file)"
 
 
 def _remove_editions(out_dir: Path, slug: str) -> None:
@@ -254,6 +300,8 @@ class BuildOptions:
     force: bool = False
     strict: bool = False
     overrides: dict = field(default_factory=dict)   # metadata set for this build (--set)
+    timeout: int = 900            # seconds one text may take
+    memory_mb: int = 6144         # address space one text's build may use
 
 
 def plan(sources: list[Source], options: BuildOptions) -> list[tuple[Source, list[str], dict]]:
@@ -272,28 +320,162 @@ def plan(sources: list[Source], options: BuildOptions) -> list[tuple[Source, lis
 
 
 def _task_options(options: BuildOptions) -> dict:
-    return {"overrides": dict(options.overrides)}
+    return {"overrides": dict(options.overrides), "memory_mb": options.memory_mb}
+
+
+def clean_leftovers(out_dir: Path) -> None:
+    """Remove temporary files an interrupted build left behind (they are never editions)."""
+    import shutil
+
+    if not out_dir.is_dir():
+        return
+    for p in list(out_dir.glob(".*.tmp")) + list(out_dir.glob("*/.*.tmp")) + \
+            list(out_dir.glob("*/.*.old")):
+        shutil.rmtree(p) if p.is_dir() else p.unlink()
+
+
+def prune(out_dir: Path, slugs: set[str]) -> list[str]:
+    """Remove the editions of texts no longer in source/ (only folders the build made)."""
+    import shutil
+
+    gone = []
+    for state in sorted((out_dir / ".state").glob("*.json")):
+        if state.stem not in slugs:
+            shutil.rmtree(out_dir / state.stem, ignore_errors=True)
+            state.unlink()
+            gone.append(state.stem)
+    return gone
 
 
 def run(sources: list[Source], options: BuildOptions, progress=None) -> list[TextResult]:
+    clean_leftovers(options.out_dir)
     work = plan(sources, options)
     # Largest first, so the long texts do not end up alone at the tail of the build.
-    work.sort(key=lambda w: -w[0].path.stat().st_size)
-    jobs = options.jobs or os.cpu_count() or 1
-    results = []
+    work.sort(key=lambda w: -_size(w[0].path))
+    if not work:
+        return []
     if progress:
         progress.start(len(work))
-    if jobs == 1 or len(work) <= 1:
-        for s, formats, keys in work:
-            results.append(build_text(s, formats, options.out_dir, keys, _task_options(options)))
+    preload({f for _, formats, _ in work for f in formats},
+            warm=len(work) > (options.jobs or os.cpu_count() or 1))
+    results = []
+    try:
+        for result in _run_forked(work, options):
+            results.append(result)
             if progress:
-                progress.done(results[-1])
-    else:
-        with ProcessPoolExecutor(max_workers=min(jobs, len(work))) as pool:
-            futures = [pool.submit(build_text, s, f, options.out_dir, k, _task_options(options))
-                       for s, f, k in work]
-            for fut in as_completed(futures):
-                results.append(fut.result())
-                if progress:
-                    progress.done(results[-1])
+                progress.done(result)
+    finally:
+        clean_leftovers(options.out_dir)
     return results
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
+
+
+WARM_UP = "---\ntitle: Warm-up\nlanguage: en\n---\n\nA *short* text.[^1]\n\n[^1]: A note.\n"
+
+
+def preload(formats, warm: bool = False) -> None:
+    """Import the heavy modules and cut the fonts once, before forking the workers.
+
+    With ``warm``, also run every writer once on a tiny document, so that the lazy imports
+    and caches of WeasyPrint, Pango and fontconfig are ready in every forked worker.
+    """
+    from .document import Document
+    from .writers import writers_for
+    from . import stages  # noqa: F401
+
+    for fmt in formats:
+        writers_for(fmt)
+    if "pdf" in formats:
+        from . import fonts
+
+        fonts.faces()
+    if warm:
+        doc = Document.from_markdown(WARM_UP, "warm-up")
+        for fmt in formats:
+            for func, _ in writers_for(fmt):
+                func(doc, None)
+
+
+class Interrupted(BaseException):
+    """The parent asked this worker to stop (SIGTERM): clean up and leave."""
+
+
+def _worker(conn, source, formats, out_dir, keys, options) -> None:
+    def stop(signum, frame):
+        raise Interrupted()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)     # the parent decides what Ctrl-C does
+    try:
+        conn.send(build_text(source, formats, out_dir, keys, options))
+    except Interrupted:
+        pass                # temporary files were removed on the way out
+    conn.close()
+
+
+def _run_forked(work, options: BuildOptions):
+    """One forked process per text, at most `jobs` at a time.
+
+    Forking from a parent that has already imported WeasyPrint and pandoc's wrapper means
+    every text starts warm, yet is isolated: a text that exhausts its memory, crashes, or
+    overruns its time limit (the parent kills it) takes nothing else down with it.
+    """
+    import multiprocessing
+    from multiprocessing.connection import wait
+
+    ctx = multiprocessing.get_context("fork")
+    jobs = options.jobs or os.cpu_count() or 1
+    task_options = _task_options(options)
+    pending, running = list(work), {}
+    try:
+        while pending or running:
+            while pending and len(running) < jobs:
+                source, formats, keys = pending.pop(0)
+                recv, send = ctx.Pipe(duplex=False)
+                proc = ctx.Process(target=_worker, args=(send, source, formats, options.out_dir,
+                                                         keys, task_options), daemon=True)
+                proc.start()
+                send.close()
+                running[recv] = (proc, source, time.monotonic())
+            for conn in wait(list(running), timeout=0.5):
+                proc, source, _ = running.pop(conn)
+                try:
+                    result = conn.recv()
+                except (EOFError, OSError):
+                    proc.join()
+                    result = _lost(source, options, "E-CRASH", f"the build process died "
+                                   f"(exit status {proc.exitcode}); this is a bug, please report it")
+                proc.join()
+                yield result
+            now = time.monotonic()
+            for conn, (proc, source, started) in list(running.items()):
+                if options.timeout and now - started > options.timeout:
+                    proc.kill()
+                    proc.join()
+                    del running[conn]
+                    yield _lost(source, options, "E-TIMEOUT", f"building took longer than "
+                                f"{options.timeout} s and was stopped; raise the limit with "
+                                "--timeout if the text is really that long")
+    finally:
+        for proc, _, _ in running.values():
+            proc.terminate()
+        for proc, _, _ in running.values():
+            proc.join(10)
+            if proc.is_alive():
+                proc.kill()
+                proc.join()
+
+
+def _lost(source: Source, options: BuildOptions, code: str, message: str) -> TextResult:
+    """The result of a text whose worker could not report: no edition survives."""
+    _remove_editions(options.out_dir, source.slug)
+    state = _state_path(options.out_dir, source.slug)
+    if state.exists():
+        state.unlink()
+    return TextResult(source, [], [Diagnostic(source.name, None, code, ERROR, message)], failed=True)

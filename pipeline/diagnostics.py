@@ -23,8 +23,8 @@ class Diagnostic:
     message: str
 
     def __str__(self) -> str:
-        where = f"{self.path}:{self.line}" if self.line else str(self.path)
-        return f"{where}: {self.severity}[{self.code}]: {self.message}"
+        # File-level problems point at line 1, as compilers do, so every message has a place.
+        return f"{self.path}:{self.line or 1}: {self.severity}[{self.code}]: {self.message}"
 
 
 class PipelineError(Exception):

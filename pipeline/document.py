@@ -14,12 +14,13 @@ import re
 import uuid
 from dataclasses import dataclass, field
 from functools import cached_property
+from pathlib import Path
 
 import yaml
 from lxml import etree, html as lxml_html
 
-from .diagnostics import error
-from .safety import sanitize_fragment
+from .diagnostics import PipelineError, Report, error
+from .safety import inside, sanitize_fragment
 
 FRONT_MATTER = re.compile(r"\A---\n(.*?\n)(?:---|\.\.\.)\n", re.S)
 # --sandbox: pandoc reads no file and fetches no URL while converting.  +RTS -M bounds
@@ -80,15 +81,31 @@ class Document:
     source_name: str = ""
 
     @classmethod
-    def from_markdown(cls, markdown: str, slug: str, source_name: str = "") -> "Document":
+    def from_markdown(cls, markdown: str, slug: str, source_name: str = "",
+                      base_dir: Path | None = None, report: Report | None = None,
+                      source_text: str | None = None) -> "Document":
+        """Parse canonical Markdown.
+
+        Images are resolved in ``base_dir`` (the source's folder); problems are reported
+        at their line in ``source_text`` (the source as the user wrote it) when given.
+        """
         meta, body = split_front_matter(markdown)
-        fragment = sanitize_fragment(pandoc_html(body))
+        report = report or Report(source_name or slug)
+        lines_in = source_text if source_text is not None else markdown
         try:
-            root = lxml_html.fragment_fromstring(fragment, create_parent="div",
-                                                 parser=lxml_html.HTMLParser(huge_tree=True))
-        except etree.ParserError as exc:
-            raise error("<markdown>", None, "E-STRUCTURE", f"the converted text cannot be read "
-                        f"back ({exc}); simplify its nesting") from None
+            fragment = pandoc_html(body)
+        except PipelineError as exc:        # say which source it was
+            raise report.fail(None, exc.diagnostics[0].code, exc.diagnostics[0].message) from None
+        if "<img" in fragment or "file:" in fragment:
+            tree = _parse_fragment(fragment)
+            resolve_references(tree, lines_in, base_dir, report)
+            fragment = to_string(tree)
+        root = _parse_fragment(sanitize_fragment(fragment))
+        depth = _depth(root)
+        if depth > MAX_DEPTH:
+            raise report.fail(_deepest_line(lines_in), "E-NESTING",
+                              f"lists or quotes are nested {depth} levels deep; no edition can set "
+                              f"more than {MAX_DEPTH} — flatten the structure")
         notes = {}
         for section in root.xpath('//section[@id="footnotes"]'):
             for li in section.xpath(".//li[@id]"):
@@ -165,6 +182,95 @@ class Document:
     @cached_property
     def digest(self) -> str:
         return hashlib.sha256(etree.tostring(self.body) + repr(self.meta).encode()).hexdigest()
+
+
+MAX_DEPTH = 60
+IMAGE_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg",
+               ".gif": "image/gif", ".webp": "image/webp", ".svg": None}
+
+
+def _depth(root) -> int:
+    deepest, stack = 0, [(root, 0)]
+    while stack:
+        el, d = stack.pop()
+        deepest = max(deepest, d)
+        stack.extend((c, d + 1) for c in el)
+    return deepest
+
+
+def _deepest_line(markdown: str) -> int:
+    def level(line):
+        return len(line) - len(line.lstrip(" >\t-*+"))
+    lines = markdown.split("\n")
+    return max(range(len(lines)), key=lambda i: level(lines[i])) + 1 if lines else 1
+
+
+def _line_of(markdown: str, needle: str) -> int | None:
+    i = markdown.find(needle)
+    return markdown.count("\n", 0, i) + 1 if i >= 0 else None
+
+
+def _parse_fragment(fragment: str):
+    try:
+        return lxml_html.fragment_fromstring(fragment, create_parent="div",
+                                             parser=lxml_html.HTMLParser(huge_tree=True))
+    except etree.ParserError as exc:
+        raise error("<markdown>", None, "E-STRUCTURE", f"the converted text cannot be read "
+                    f"back ({exc}); simplify its nesting") from None
+
+
+def to_string(root) -> str:
+    return (root.text or "") + "".join(etree.tostring(c, encoding=str) for c in root)
+
+
+def resolve_references(root, markdown: str, base_dir: Path | None, report: Report) -> None:
+    """Inline local images as data: URIs; refuse paths that leave the source folder.
+
+    Remote images are never fetched: they are dropped (their description kept) with a
+    warning, so no edition makes a request when it is opened either.  file: links are
+    refused like file: images.
+    """
+    import base64
+    from urllib.parse import unquote, urlparse
+
+    for a in root.iter("a"):
+        href = a.get("href") or ""
+        if href.lower().startswith("file:"):
+            raise report.fail(_line_of(markdown, href), "E-PATH", f"link to `{href}`: file: URLs "
+                              "are refused — they point at the machine building the book")
+    for img in list(root.iter("img")):
+        src = img.get("src") or ""
+        line = _line_of(markdown, src) if src else None
+        url = urlparse(src)
+        if url.scheme in {"http", "https", "ftp"} or src.startswith("//"):
+            report.warn(line, "W-REMOTE", f"remote image {src} is not fetched; its description is "
+                        "kept — download it next to the source and refer to it by file name")
+            _replace_with_text(img, img.get("alt") or "")
+            continue
+        if url.scheme or src.startswith("/") or not src:
+            raise report.fail(line, "E-PATH", f"image `{src}` must be a relative file name inside "
+                              "the source folder (no file:, absolute paths or other schemes)")
+        path = (base_dir or Path.cwd()) / unquote(url.path)
+        if ".." in Path(unquote(url.path)).parts or (base_dir and not inside(path, base_dir)):
+            raise report.fail(line, "E-PATH", f"image `{src}` is outside the source folder; "
+                              "copy it next to the source")
+        if not path.is_file():
+            raise report.fail(line, "E-IMAGE", f"image `{src}` does not exist (looked for {path})")
+        mime = IMAGE_TYPES.get(path.suffix.lower())
+        if not mime:
+            raise report.fail(line, "E-IMAGE", f"image `{src}` is not PNG, JPEG, GIF or WebP")
+        img.set("src", f"data:{mime};base64," + base64.b64encode(path.read_bytes()).decode())
+
+
+def _replace_with_text(el, text: str) -> None:
+    parent = el.getparent()
+    prev = el.getprevious()
+    joined = text + (el.tail or "")
+    if prev is not None:
+        prev.tail = (prev.tail or "") + joined
+    else:
+        parent.text = (parent.text or "") + joined
+    parent.remove(el)
 
 
 def text_of(el) -> str:

@@ -38,6 +38,9 @@ def inside(path: Path, root: Path) -> bool:
         return False
 
 
+MAX_LINE = 1 << 20     # a "line" longer than this is not text a person wrote
+
+
 def check_source(path: Path, raw: bytes, report: Report, root: Path | None = None) -> None:
     """Raise a PipelineError (recorded in report) for input that must not be processed."""
     if root is not None and not inside(path, root):
@@ -60,10 +63,26 @@ def check_source(path: Path, raw: bytes, report: Report, root: Path | None = Non
     if nul >= 0 and not raw.startswith((b"\xff\xfe", b"\xfe\xff")):
         line = raw.count(b"\n", 0, nul) + 1
         raise report.fail(line, "E-BINARY", "the file contains NUL bytes: it is binary, not text")
+    longest, line = _longest_line(raw)
+    if longest > MAX_LINE:
+        raise report.fail(line, "E-LINE-TOO-LONG", f"line {line} is {longest:,} bytes long with no "
+                          "line break; a text needs line breaks between paragraphs")
     if suffix in XML_SUFFIXES and ENTITY.search(raw):
         line = raw.count(b"\n", 0, ENTITY.search(raw).start()) + 1
         raise report.fail(line, "E-XML-ENTITY", "entity declarations and external DTDs are "
                           "refused (they can expand without bound or read local files)")
+
+
+def _longest_line(raw: bytes) -> tuple[int, int]:
+    longest, where, start, n = 0, 1, 0, 1
+    while True:
+        end = raw.find(b"\n", start)
+        stop = len(raw) if end < 0 else end
+        if stop - start > longest:
+            longest, where = stop - start, n
+        if end < 0:
+            return longest, where
+        start, n = end + 1, n + 1
 
 
 def _check_zip(raw: bytes, report: Report) -> None:
@@ -162,12 +181,12 @@ def sanitize_markdown(text: str, report: Report, first_line: int = 1) -> str:
 
 
 # A Markdown link or image destination, or an autolink, with a scheme that runs code.
-SCRIPT_URL = re.compile(r"(?i)(\]\(\s*|<)(?:javascript|vbscript|data|file)\s*:(?:[^()\s>]|\([^()\s]*\))*")
+SCRIPT_URL = re.compile(r"(?i)(\]\(\s*|<)(?:javascript|vbscript|data)\s*:(?:[^()\s>]|\([^()\s]*\))*")
 
 
 def _drop_url(m: re.Match, text: str, report: Report, first_line: int) -> str:
     report.warn(text.count("\n", 0, m.start()) + first_line, "W-UNSAFE-URL",
-                "removed a javascript:, vbscript:, data: or file: link target")
+                "removed a javascript:, vbscript: or data: link target")
     return m.group(1) + "#"
 
 
@@ -184,10 +203,19 @@ ATTRS = {"*": {"class", "id", "lang", "title", "dir", "role", "aria-label", "ari
          "col": {"span"}, "li": {"value"}}
 
 
+def _filter_attribute(tag: str, attr: str, value: str) -> str | None:
+    # data: is allowed for the images we inlined ourselves, nowhere else.
+    if value.lower().startswith("data:") and not (tag == "img" and attr == "src"
+                                                 and value.startswith("data:image/")):
+        return None
+    return value
+
+
 def sanitize_fragment(fragment: str) -> str:
     import nh3
 
-    return nh3.clean(fragment, tags=TAGS, attributes=ATTRS, url_schemes={"http", "https", "mailto"},
-                     link_rel=None, strip_comments=True,
+    return nh3.clean(fragment, tags=TAGS, attributes=ATTRS,
+                     url_schemes={"http", "https", "mailto", "data"},
+                     attribute_filter=_filter_attribute, link_rel=None, strip_comments=True,
                      clean_content_tags={"script", "style", "iframe", "object", "embed", "template",
                                          "noscript", "svg", "math", "textarea", "select"})
