@@ -32,8 +32,8 @@ ROLES = {"part": "doc-part", "chapter": "doc-chapter"}
 CONFORMS_TO = "EPUB Accessibility 1.1 - WCAG 2.2 Level AA"
 SUMMARY = ("Reflowable text: the reading system's and the reader's choices of typeface, size, "
            "spacing and colours are respected. Every heading is in the table of contents, in "
-           "reading order; footnotes are linked from the text and back; the cover has a text "
-           "alternative. No audio, video, flashing content or sound.")
+           "reading order.{notes} {described} No audio, video, "
+           "flashing content or sound.")
 
 
 class Unit:
@@ -66,14 +66,14 @@ def write_epub(doc, options=None) -> bytes:
     where = {el.get("id"): u.file_name for u in units for el in u.element.iter() if el.get("id")}
 
     source_dir = options.get("source_dir") or getattr(doc, "base_dir", None) or "source"
-    image, suffix = covers.source_cover(doc, Path(source_dir)) \
-        or (covers.render_cover(doc), ".png")
+    own_cover = covers.source_cover(doc, Path(source_dir))
+    image, suffix = own_cover or (covers.render_cover(doc), ".png")
     cover_file = f"images/cover{suffix}"
 
     book = epub.EpubBook()
     book.FOLDER_NAME = "EPUB"
-    _metadata(book, doc, all((img.get("alt") or "").strip()
-                             for u in units for img in u.element.iter("img")))
+    images = [img for u in units for img in u.element.iter("img")]
+    _metadata(book, doc, len(images), all((img.get("alt") or "").strip() for img in images))
     book.set_cover(cover_file, image, create_page=False)
     book.add_item(epub.EpubItem(uid="css", file_name="css/book.css", media_type="text/css",
                                 content=css("base.css", "epub.css").encode()))
@@ -98,9 +98,7 @@ def write_epub(doc, options=None) -> bytes:
                      _unit_content(doc, u, where)) for u in units]
     colophon = page("colophon", "colophon.xhtml", "Colophon", "", "epub-colophon.xhtml",
                     translators=_list(doc.meta.get("translator")), identifier=identifier(doc),
-                    source=_source(doc),
-                    cover_generated=suffix == ".png"
-                    and not doc.meta.get("cover"))
+                    source=_source(doc), cover_generated=own_cover is None)
     landmarks = [("cover", cover_page.file_name, "Cover"),
                  ("titlepage", titlepage.file_name, "Title page"),
                  ("toc", "nav.xhtml#toc", "Contents"),
@@ -118,8 +116,8 @@ def write_epub(doc, options=None) -> bytes:
         book.set_direction("rtl")
 
     raw = io.BytesIO()
-    writer = _Writer(raw, book, {"mtime": doc.date, "epub3_pages": False, "epub2_guide": False,
-                                 "epub3_landmark": False, "compresslevel": 0})
+    writer = _writer_class()(raw, book, {"mtime": doc.date, "epub3_pages": False, "epub2_guide": False,
+                                      "epub3_landmark": False, "compresslevel": 0})
     writer.process()
     writer.write()
     return repack(raw.getvalue())
@@ -158,8 +156,8 @@ def _source(doc) -> str:
     return given or (identifier if re.match(r"https?://", identifier) else "")
 
 
-def _metadata(book, doc, described: bool) -> None:
-    """Package metadata; `described`: every image has a text alternative."""
+def _metadata(book, doc, images: int, described: bool) -> None:
+    """Package metadata; `images` in the text, `described`: all have a text alternative."""
     meta = doc.meta
     book.set_unique_metadata("DC", "identifier", identifier(doc), {"id": "id"})
     book.uid = identifier(doc)
@@ -197,9 +195,17 @@ def _metadata(book, doc, described: bool) -> None:
                          *(["alternativeText"] if described else []), "displayTransformability",
                          "readingOrder", "structuralNavigation", "tableOfContents")),
                      ("schema:accessibilityHazard", "none"),
-                     ("schema:accessibilitySummary", SUMMARY)]
+                     ]
     for prop, value in accessibility:
         book.add_metadata(None, "meta", value, {"property": prop})
+    summary = SUMMARY.format(
+        notes=" Footnotes are linked from the text and back." if doc.notes else "",
+        described="The cover and every image in the text have a text alternative."
+        if described and images else "The cover has a text alternative.")
+    attrs = {"property": "schema:accessibilitySummary"}
+    if _en(doc):
+        attrs["{http://www.w3.org/XML/1998/namespace}lang"] = "en"
+    book.add_metadata(None, "meta", summary, attrs)
 
 
 def _refine(book, uid, prop, value, scheme=None):
@@ -401,10 +407,6 @@ def _writer_class():
             super()._write_opf_file(root)
 
     return Writer
-
-
-def _Writer(*args):
-    return _writer_class()(*args)
 
 
 def repack(data: bytes) -> bytes:
