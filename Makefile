@@ -10,7 +10,8 @@ OUT    ?= output
 ARGS   ?=
 
 .DEFAULT_GOAL := all
-.PHONY: all install pdf epub html check test test-fast bench clean distclean
+.PHONY: all install pdf epub html check test test-fast bench dist serve clean distclean
+PORT   ?= 8000
 
 # The pipeline decides per edition what is stale (see pipeline/build.py); the stamp only
 # lets `make` return at once when nothing in source/ or pipeline/ is newer than the last
@@ -41,8 +42,21 @@ test: $(STAMP)
 test-fast: $(STAMP)
 	$(PY) -m pytest -n 2 -m "not corpus and not slow" $(ARGS)
 
+# A versioned, reproducible archive of the editions, the catalog and the feed, in dist/.
+dist: all
+	$(PY) -m pipeline.dist --out $(OUT) --dist dist
+
+# Preview output/ (catalog, feed, editions) on this machine only.
+serve: all
+	@echo "Serving $(OUT)/ at http://127.0.0.1:$(PORT)/ (Ctrl-C to stop)"
+	$(PY) -m http.server --bind 127.0.0.1 --directory $(OUT) $(PORT)
+
+# Speed and memory against pandoc and WeasyPrint on their own; writes BENCHMARKS.md.
+bench: $(STAMP)
+	$(PY) -m pipeline.bench $(ARGS)
+
 clean:
-	rm -rf $(OUT) build .pytest_cache
+	rm -rf $(OUT) dist build .pytest_cache
 
 distclean: clean
 	rm -rf $(VENV) node_modules

@@ -70,6 +70,10 @@ def cmd_build(args) -> int:
         results = build.run(sources, options, progress)
     finally:
         progress.stop()
+    if not args.sources:
+        from .catalog import write_catalog
+
+        write_catalog(options.out_dir, [s.slug for s in sources])
     failed = bool(problems)
     for r in results:
         emit(r.diagnostics, min_severity=WARNING if not args.verbose else "info")
