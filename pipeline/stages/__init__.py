@@ -57,7 +57,7 @@ def _pandoc_to_markdown(draft):
     with tempfile.TemporaryDirectory() as tmp:
         src = Path(tmp) / ("source" + draft.path.suffix.lower())
         src.write_bytes(draft.raw)
-        md = pypandoc.convert_file(str(src), "markdown", format=draft.kind,
+        md = pypandoc.convert_file(str(src), "markdown-smart", format=draft.kind,
                                    extra_args=["--wrap=none", "--markdown-headings=atx"])
     draft.raw = md.encode("utf-8")
     draft.report.info(1, "I-PANDOC", f"read as {draft.kind} with pandoc")

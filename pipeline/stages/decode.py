@@ -65,7 +65,8 @@ def decode_text(raw: bytes, report) -> str:
 
     fixed = ftfy.fix_text(text, normalization="NFC", uncurl_quotes=False,
                           fix_line_breaks=False, fix_latin_ligatures=False,
-                          fix_character_width=False, remove_control_chars=False)
+                          fix_character_width=False, remove_control_chars=False,
+                          unescape_html=False)
     if fixed != text:
         _report_lines(report, text, fixed, "I-MOJIBAKE", "repaired mis-decoded characters")
     nfc = unicodedata.normalize("NFC", fixed)

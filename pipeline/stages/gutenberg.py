@@ -11,7 +11,7 @@ from dataclasses import dataclass
 START = re.compile(r"^\s*\*{3}\s*START OF (THE|THIS) PROJECT GUTENBERG.*$", re.M | re.I)
 END = re.compile(r"^\s*\*{3}\s*END OF (THE|THIS) PROJECT GUTENBERG.*$", re.M | re.I)
 # "End of the Project Gutenberg EBook of X" just before the END marker.
-END_LINE = re.compile(r"^\s*End of (the |this )?Project Gutenberg", re.I)
+END_LINE = re.compile(r"^\s*(\**\s*)?End of (the |this )?Project Gutenberg", re.I)
 CREDITS = re.compile(r"Project Gutenberg|Produced by|prepared by|Distributed Proofread|"
                      r"pgdp\.net|Transcribed (from|by)|^\s*\*{3}\s*$|gutenberg\.(org|net)", re.I)
 FIELDS = {
@@ -46,10 +46,10 @@ def split(text: str) -> Parts:
     first_line += 1
     # The footer's own lead-in line.
     lines = body.split("\n")
-    while lines and not lines[-1].strip():
-        lines.pop()
-    if lines and END_LINE.match(lines[-1]):
-        lines.pop()
+    for k in range(len(lines) - 1, max(-1, len(lines) - 12), -1):
+        if END_LINE.match(lines[k]):
+            del lines[k:]
+            break
     # Production credits in the first few blocks after START.
     credits, i, blocks_seen = [], 0, 0
     while i < len(lines) and blocks_seen < 6:

@@ -20,7 +20,7 @@ WORD = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]|[^\W\d_\u3400-\u9fff\uf900-\ufa
 CJK_CHAR = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 # Markup that is not text: the "Illustration"/"Footnote" labels of placeholders.
 SOURCE_LABELS = re.compile(r"\[(?:Illustration|Footnote|Note)\b", re.I)
-MD_SYNTAX = re.compile(r"\[\^[^\]\s]+\]:?|\{[#.][^}]*\}|^:::.*$|<!--|-->", re.M)
+MD_SYNTAX = re.compile(r"(?<!\\)\[\^[^\]\s]+\]:?|(?<!\\)\{[#.][^}]*\}|^:::.*$|<!--|-->", re.M)
 NOTE_DEF = re.compile(r"^\[\^[^\]\s]+\]:(.*(?:\n(?:    .*|\s*))*)", re.M)
 FRONT = re.compile(r"\A---\n.*?\n---\n", re.S)
 

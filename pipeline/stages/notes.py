@@ -77,7 +77,8 @@ def extract_bracket_notes(numbered, markers, notes):
 
 def find_refs(text: str):
     """(start, end, label) of note references in a paragraph's text."""
-    refs = [(m.start(), m.end(), m.group(1) or m.group(2)) for m in REF.finditer(text)]
+    refs = [(m.start(), m.end(), m.group(1) if m.group(1) else "(" + m.group(2))
+            for m in REF.finditer(text)]
     for m in re.finditer(r" ?[*†]", text):
         i = m.end() - 1
         near = text[max(0, i - 2):i] + text[i + 1:i + 3]
@@ -93,5 +94,13 @@ def def_prefix(text: str):
     m = DEF.match(text)
     if not m:
         return None
-    label = next(g for g in m.groups() if g)
+    groups = m.groups()
+    label = groups[0] or groups[3] or "(" + (groups[1] or groups[2])
     return label, text[m.end():]
+
+
+def same_note(ref_label: str, def_label: str, strict: bool) -> bool:
+    """``[1]`` defs go with ``[1]`` marks, ``1.``/``(1)`` with ``(1)``; loosely, any 1."""
+    if ref_label == def_label:
+        return True
+    return not strict and ref_label.lstrip("(") == def_label.lstrip("(")

@@ -30,7 +30,8 @@ def find_speakers(paragraphs: list[str]) -> set[str]:
     total = sum(counts[n] for n in speakers)
     if len(paragraphs) < 10 or total < 12 or total < 0.15 * len(paragraphs):
         return set()
-    return speakers
+    # In a play, minor parts speak once or twice.
+    return speakers | {n for n, c in counts.items() if c >= 2 or n.isupper()}
 
 
 def speaker_span(text: str, speakers: set[str]):

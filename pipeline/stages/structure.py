@@ -137,7 +137,7 @@ def remove_contents(raw: list[Raw], ctx: Context) -> list[Raw]:
                     H.is_all_caps(lines[0]) or H.BARE.match(lines[0])):
                 break
             j += 1
-        if j - i < 3:
+        if j - i < 2 or (j - i == 2 and len(raw[i + 1].lines) < 2):
             out.append(r)
             i += 1
             continue
@@ -174,6 +174,8 @@ def _title_line(r: Raw | None, ctx: Context, after: Raw | None = None):
     if len(t) > 160 or not (t[0].isupper() or t[0] == "(") or t.endswith((":", ",", ";", "?", "!")):
         return None
     if H.mostly_caps(t) and not t.startswith("("):
+        return None
+    if t.startswith("(") and not re.search(r"\)\.?$", t):
         return None
     if H.label_match(t) or H.BARE.match(t) or N.def_prefix(t) or "   " in t:
         return None
@@ -266,7 +268,7 @@ def classify(raw: list[Raw], ctx: Context) -> list[Block]:
             continue
         # A note paragraph keyed to an earlier marker.
         d = N.def_prefix(vis)
-        if d and any(p[3] == d[0] for p in pending):
+        if d and any(N.same_note(p[3], d[0], False) for p in pending):
             body = join_lines([ln.text for ln in r.lines], vocab)
             body = body[len(body) - len(d[1]):] if body.endswith(d[1]) else d[1]
             note = Block("note", text=inline(body, markers), line=no)
@@ -459,10 +461,11 @@ def _bind(note: Block, pending: list, out: list, draft, host: Block | None = Non
     draft.note_count += 1
     note.label = str(draft.note_count)
     placeholder = getattr(note, "placeholder", None)
-    for k in range(len(pending) - 1, -1, -1):
+    order = [(strict, k) for strict in (True, False) for k in range(len(pending) - 1, -1, -1)]
+    for strict, k in order:
         b, start, end, label = pending[k]
-        if label == note.src_label and (host is None or b is not host or
-                                        start < host.text.find(placeholder)):
+        if N.same_note(label, note.src_label, strict) and (
+                host is None or b is not host or start < host.text.find(placeholder)):
             b.refs = getattr(b, "refs", []) + [(start, end, note.label)]
             del pending[k]
             if placeholder and host is not None:
@@ -549,6 +552,7 @@ def _title_from_first_line(raw: list[Raw], draft) -> list[Raw]:
     if len(first.lines) == 1 and len(raw) > 1:
         t = first.lines[0].text
         if len(t) <= 80 and not SENTENCE_END.search(t) and "title" not in draft.meta \
+                and not H.label_match(t) and not H.BARE.match(t) \
                 and "title" not in draft.sidecar:
             draft.meta["title"] = draft.markers.strip(t)
             draft.explain(first.no, "title", f"first line is the title: {t[:60]}")

@@ -12,8 +12,8 @@ import re
 
 NBSP, NNBSP = "\u00a0", "\u202f"
 OPENERS = " \t\n([{—–-‘“«»„‚/" + NBSP + NNBSP + "\u3000"
-ELISIONS = re.compile(r"(?:tis|twas|twere|twill|twould|twixt|em|n|cause|til|round|neath|"
-                      r"gainst|bout|ave|ow|un|ere|e'er|o'er|\d0s|\d\d)\b", re.I)
+ELISIONS = re.compile(r"(?:tis|twas|twere|twill|twould|twixt|em|n|cause|neath|gainst|"
+                      r"\d0s|\d\d)(?!\w)", re.I)
 
 
 def ellipses(text: str) -> str:
@@ -64,19 +64,13 @@ def _quotes(text: str, lang: str) -> str:
             continue
         if prev.isalnum() or prev in ".,;:!?…)]’”_*":
             out[i] = "’"                        # apostrophe or closing quote
-        elif opening and ELISIONS.match(text, i + 1) and not _closes_later(text, i):
+        elif opening and ELISIONS.match(text, i + 1):
             out[i] = "’"                        # ’tis, ’em, the ’90s
         elif opening:
             out[i] = s_open if not nxt.isspace() else "’"
         else:
             out[i] = s_close
     return "".join(out)
-
-
-def _closes_later(text: str, i: int) -> bool:
-    """An opening single quote before 'em/'n… that a closing quote answers is a quote."""
-    m = re.search(r"[\w.,!?]'(?!\w)", text[i + 1:i + 200])
-    return bool(m) and not re.match(r"(?:tis|twas|em)\b", text[i + 1:], re.I)
 
 
 def french_spacing(text: str) -> str:
