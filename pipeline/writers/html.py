@@ -200,6 +200,8 @@ def write_html_pages(doc, options=None) -> dict[str, bytes] | None:
                 pages.setdefault(el.get("id"), page_name(ch))
         pages.setdefault(ch.id, page_name(ch))
     toc = contents(doc, page_name)
+    # The contents are the same on every page but for the current entry: render them once.
+    toc_html = render("html-toc.html", toc=toc, current=None)
     files = {"index.html": render("html-index.html", toc=toc, first=page_name(chapters[0]),
                                   **ctx).encode("utf-8")}
     for i, ch in enumerate(chapters):
@@ -207,7 +209,8 @@ def write_html_pages(doc, options=None) -> dict[str, bytes] | None:
         body, _ = unit_html(doc, ch, 1 - ch.level if has_heading else 0, 0 if has_heading else 1,
                             words["notes"], words, pages, page_name(ch))
         files[page_name(ch)] = render(
-            "html-page.html", chapter=ch, unit=body, toc=toc, has_heading=has_heading,
+            "html-page.html", chapter=ch, unit=body, has_heading=has_heading,
+            toc_html=toc_html.replace(f'href="{page_name(ch)}"', f'href="{page_name(ch)}" aria-current="page"', 1),
             prev=chapters[i - 1] if i else None,
             next=chapters[i + 1] if i + 1 < len(chapters) else None,
             page_name=page_name, **ctx).encode("utf-8")
