@@ -358,7 +358,7 @@ def test_novel_parts_chapters_and_nav(books):
     assert storm.xpath("//x:p/x:a[not(@role)]/@href", namespaces=NS) == [
         "chapter-0003.xhtml#chapter-i-the-lamp"]
     # Verse: one span per line, the indent of the source kept.
-    lines = book.xml("EPUB/chapter-0003.xhtml").xpath("//x:div[@class='line-block']/x:span[@class='line']",
+    lines = book.xml("EPUB/chapter-0003.xhtml").xpath("//x:div[@class='line-block']/x:span[@class='verse-line']",
                                                        namespaces=NS)
     assert ["".join(line.itertext()) for line in lines][:2] == [
         "Out of the dark the beam goes round,", "\u00a0\u00a0\u00a0\u00a0over the water, over the ground;"]
@@ -456,7 +456,7 @@ def test_poems_isbn_language_images_and_generated_words_marked_english(books):
     colophon = book.xml("EPUB/colophon.xhtml")
     assert colophon.xpath("//x:section/@xml:lang", namespaces=NS) == ["en"]
     assert colophon.xpath("//x:i/@lang", namespaces=NS)[0] == "fr"
-    lines = book.xml("EPUB/chapter-0001.xhtml").xpath("//x:span[@class='line']", namespaces=NS)
+    lines = book.xml("EPUB/chapter-0001.xhtml").xpath("//x:span[@class='verse-line']", namespaces=NS)
     assert len(lines) == 4
     assert check_notes(book) == ([], 1)
     # The poem's picture becomes a file of the book, with its description.

@@ -293,12 +293,12 @@ def _backlink(paragraph, ref_id, number) -> None:
 
 def _split_lines(block) -> None:
     """Verse: each line of a pandoc line block becomes a span that can hang-indent."""
-    lines, current = [], etree.Element("span", {"class": "line"})
+    lines, current = [], etree.Element("span", {"class": "verse-line"})
     current.text = block.text
     for child in list(block):
         if child.tag == "br":
             lines.append(current)
-            current = etree.Element("span", {"class": "line"})
+            current = etree.Element("span", {"class": "verse-line"})
             current.text = (child.tail or "").lstrip("\n")
         else:
             current.append(child)
