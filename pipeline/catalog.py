@@ -228,10 +228,11 @@ def opds_feed(entries: list[Entry], title: str) -> bytes:
         if e.thumbnail:
             sub(entry, A + "link", rel="http://opds-spec.org/image/thumbnail", href=e.thumbnail.path,
                 type=e.thumbnail.media_type)
-        for kind in ("epub", "pdf"):
-            f = e.edition(kind)
-            if f:
-                sub(entry, A + "link", rel=OPEN_ACCESS, href=f.path, type=f.media_type, length=f.size)
+        # The e-book and the PDF; a text built as HTML only is offered as its web page.
+        offered = [f for f in map(e.edition, ("epub", "pdf")) if f] or \
+            [f for f in map(e.edition, ("html", "md")) if f][:1]
+        for f in offered:
+            sub(entry, A + "link", rel=OPEN_ACCESS, href=f.path, type=f.media_type, length=f.size)
         # Atom wants an alternate link or content in every entry: the web edition, else the
         # first edition there is.
         alternate = e.edition("html") or (e.editions[0] if e.editions else None)
