@@ -127,9 +127,12 @@ def test_metadata(site, docs):
     assert data["name"] == doc.title and data["author"] == [{"@type": "Person", "name": "Ada Quill"}]
     assert data["datePublished"] == "1911-05-04" and data["inLanguage"] == "en"
     assert data["identifier"] == doc.identifier
-    speech = json.loads(parse(site / SPEECH_SLUG / f"{SPEECH_SLUG}.html")
-                        .xpath("//script[@type='application/ld+json']/text()")[0])
+    assert meta["book:author"] == "Ada Quill" and meta["book:release_date"] == "1911-05-04"
+    speech_page = parse(site / SPEECH_SLUG / f"{SPEECH_SLUG}.html")
+    speech = json.loads(speech_page.xpath("//script[@type='application/ld+json']/text()")[0])
     assert speech["@type"] == "CreativeWork" and "author" not in speech   # none given: none invented
+    assert speech_page.xpath("//meta[@property='og:type']/@content") == ["article"]
+    assert not speech_page.xpath("//meta[@name='author' or @name='description']")
 
 
 def test_typography_survives(site):

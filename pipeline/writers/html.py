@@ -153,7 +153,7 @@ def contents(doc, link) -> list[dict]:
     """The table of contents as a tree: parts hold the chapters that follow them."""
     tree, part = [], None
     for ch in doc.chapters:
-        entry = {"title": ch.title, "href": link(ch), "kind": ch.kind, "children": [],
+        entry = {"title": ch.title or str(ch.number), "href": link(ch), "kind": ch.kind, "children": [],
                  "number": ch.number}
         if ch.kind == "part":
             part = entry
