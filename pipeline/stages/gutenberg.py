@@ -51,6 +51,7 @@ def split(text: str) -> Parts:
             del lines[k:]
             break
     # Production credits in the first few blocks after START.
+    boilerplate = " ".join((header + "\n" + footer).split())
     credits, i, blocks_seen = [], 0, 0
     while i < len(lines) and blocks_seen < 6:
         if not lines[i].strip():
@@ -61,7 +62,9 @@ def split(text: str) -> Parts:
             j += 1
         block = lines[i:j]
         blocks_seen += 1
-        if any(CREDITS.search(ln) for ln in block):
+        joined = " ".join(x.strip() for x in block)
+        if any(CREDITS.search(ln) for ln in block) or (
+                len(joined) > 20 and joined in boilerplate):
             credits.append((first_line + i, " ".join(x.strip() for x in block)))
             lines[i:j] = [""] * (j - i)
         i = j

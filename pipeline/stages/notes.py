@@ -16,6 +16,7 @@ import re
 BRACKET_START = re.compile(r"\[(?:Footnote|Note)\s*([^\]:\s]{1,6})\s*:\s*|\[(\*+|†)(?:\s+(?=\S)|$)",
                            re.I)
 REF = re.compile(r" ?\[(\d{1,4}|\*|†)\]|(?<=[^\s(\d])\((\d{1,3})\)")
+LABELLED_NOTE = re.compile(r"^(?:NOTE|Note)\s*(?::\s*(?:--|—)?|\.(?:--|—))\s*(?=\S)")
 DEF = re.compile(r"^(?:\[(\d{1,4}|\*|†)\]|\((\d{1,3})\)|(\d{1,3})\.|(\*)(?!\s*\*))\s*(?=\S)")
 
 

@@ -266,6 +266,16 @@ def classify(raw: list[Raw], ctx: Context) -> list[Block]:
             draft.explain(no, "illustration", caption[:50] or "(dropped)")
             i += 1
             continue
+        # "NOTE:—…" after a passage: an author's note without a mark.
+        m = N.LABELLED_NOTE.match(vis)
+        if m and prev is not None and prev.kind == "para":
+            body = join_lines([ln.text for ln in r.lines], vocab)
+            note = Block("note", text=inline(body, markers), line=no)
+            note.src_label = "note"
+            _bind(note, [], out, draft)
+            out.append(note)
+            i += 1
+            continue
         # A note paragraph keyed to an earlier marker.
         d = N.def_prefix(vis)
         if d and any(N.same_note(p[3], d[0], False) for p in pending):
@@ -385,6 +395,48 @@ def quote_documents(blocks: list[Block], draft) -> None:
             continue
         if b.kind in ("para", "lines"):
             b.quote = True
+
+
+SALUTATION = re.compile(r"^(?:My\s+)?(?:Dear|Dearest|Beloved|Honou?red|Sir|Madam|Gentlemen)\b"
+                        r"(?!\s+me\b)[^.!?“”\"]{0,50}[,:—]")
+SIGNATURE_STOP = {"Yes", "No", "Well", "Oh", "Ah", "Nothing", "Nobody", "Never", "Silence",
+                  "Good", "Why", "What", "Adieu", "Farewell", "Amen", "Thanks", "Enough"}
+
+
+def _is_signature(text: str) -> bool:
+    words = text.rstrip(".,").split()
+    return 1 <= len(words) <= 4 and all(w[:1].isupper() for w in words) and \
+        words[0].strip(".,") not in SIGNATURE_STOP and not re.search(r"[!?“”\"‘]", text)
+
+
+def quote_letters(blocks: list[Block], draft) -> None:
+    """A letter (a salutation, then the body, then a signature) is quoted."""
+    markers = draft.markers
+    k = 0
+    while k < len(blocks):
+        b = blocks[k]
+        if b.kind != "para" or b.quote or not SALUTATION.match(markers.strip(b.text)):
+            k += 1
+            continue
+        end = None
+        for j in range(k + 1, min(len(blocks), k + 16)):
+            c = blocks[j]
+            if c.kind in ("heading", "break"):
+                break
+            if c.kind == "para" and _is_signature(markers.strip(c.text).strip()):
+                end = j
+                break
+        if end is None:
+            k += 1
+            continue
+        while end + 1 < len(blocks) and blocks[end + 1].kind == "para" and \
+                re.match(r"P\.\s?S\.", markers.strip(blocks[end + 1].text)):
+            end += 1
+        for c in blocks[k:end + 1]:
+            if c.kind in ("para", "lines"):
+                c.quote = True
+        draft.explain(b.line, "letter", f"letter quoted up to line {blocks[end].line}")
+        k = end + 1
 
 
 def _offset_with_markers(text: str, markers, visible_offset: int) -> int:
@@ -533,6 +585,7 @@ def run(draft):
     raw = remove_contents(raw, ctx)
     blocks = classify(raw, ctx)
     quote_documents(blocks, draft)
+    quote_letters(blocks, draft)
     heads = [b for b in blocks if b.kind == "heading"]
     has_chapters = any(h.rank == 3 for h in heads)
     for h in heads:
