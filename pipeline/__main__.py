@@ -23,9 +23,13 @@ class Progress:
             self.bar.start()
             self.task = self.bar.add_task("Building", total=total)
 
+    def step(self, slug, what):
+        if self.bar:
+            self.bar.update(self.task, description=f"{slug}: {what}")
+
     def done(self, result):
         if self.bar:
-            self.bar.update(self.task, advance=1, description=f"Built {result.source.slug}")
+            self.bar.update(self.task, advance=1, description=f"built {result.source.slug}")
 
     def stop(self):
         if self.bar:
@@ -33,7 +37,7 @@ class Progress:
 
 
 def summary(results) -> None:
-    rows = [(r.source.slug, e.fmt, e.seconds, e.pages, e.size)
+    rows = [(r.source.slug, e.path.name + ("/" if e.path.is_dir() else ""), e.seconds, e.pages, e.size)
             for r in results if not r.failed for e in r.editions]
     if not rows:
         return

@@ -168,6 +168,17 @@ def write_tree_atomic(path: Path, files: dict[str, bytes]) -> None:
     shutil.rmtree(old, ignore_errors=True)
 
 
+def _page_count(pdf: bytes) -> int | None:
+    import io
+
+    from pypdf import PdfReader
+
+    try:
+        return len(PdfReader(io.BytesIO(pdf)).pages)
+    except Exception:           # the count is for the summary only
+        return None
+
+
 def _outputs(fmt: str, doc):
     """(file name, data) for each output of an edition: bytes, or a dict for a folder."""
     from .writers import writers_for
@@ -195,7 +206,7 @@ def edition_path(out_dir: Path, slug: str, fmt: str) -> Path:
 
 # -- one text ------------------------------------------------------------------------
 def build_text(source: Source, formats: list[str], out_dir: Path, keys: dict[str, str],
-               options: dict) -> TextResult:
+               options: dict, step=lambda what: None) -> TextResult:
     """Normalize, parse once, run each wanted writer; runs inside a worker process."""
     from .document import Document
     from .stages import normalize
@@ -220,6 +231,7 @@ def build_text(source: Source, formats: list[str], out_dir: Path, keys: dict[str
                                      base_dir=source.path.parent, report=report,
                                      source_text=raw.decode("utf-8", "replace"))
         for fmt in formats:
+            step(fmt)
             started = time.perf_counter()
             for name, data in _outputs(fmt, doc):
                 path = out_dir / source.slug / name
@@ -229,7 +241,7 @@ def build_text(source: Source, formats: list[str], out_dir: Path, keys: dict[str
                 else:
                     write_atomic(path, data)
                     size = len(data)
-                pages = len(re.findall(rb"/Type\s*/Page\b", data)) if fmt == "pdf" else None
+                pages = _page_count(data) if fmt == "pdf" else None
                 result.editions.append(Edition(fmt, path, time.perf_counter() - started, size, pages))
             state[fmt] = keys[fmt]
     except PipelineError as exc:
@@ -360,7 +372,8 @@ def run(sources: list[Source], options: BuildOptions, progress=None) -> list[Tex
             warm=len(work) > (options.jobs or os.cpu_count() or 1))
     results = []
     try:
-        for result in _run_forked(work, options):
+        step = (lambda source, what: progress.step(source.slug, what)) if progress else None
+        for result in _run_forked(work, options, step):
             results.append(result)
             if progress:
                 progress.done(result)
@@ -412,14 +425,34 @@ def _worker(conn, source, formats, out_dir, keys, options) -> None:
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, signal.SIG_IGN)     # the parent decides what Ctrl-C does
+    _report_pages(conn)
     try:
-        conn.send(build_text(source, formats, out_dir, keys, options))
+        conn.send(build_text(source, formats, out_dir, keys, options,
+                             step=lambda what: conn.send(("step", what))))
     except Interrupted:
         pass                # temporary files were removed on the way out
     conn.close()
 
 
-def _run_forked(work, options: BuildOptions):
+def _report_pages(conn) -> None:
+    """Forward WeasyPrint's "page N laid out" progress to the parent, a few times a second."""
+    import logging
+
+    class Pages(logging.Handler):
+        last = 0.0
+
+        def emit(self, record):
+            now = time.monotonic()
+            if now - self.last > 0.25 and "Page" in record.getMessage():
+                self.last = now
+                conn.send(("step", "pdf: " + record.getMessage().split(" - ")[-1].lower()))
+
+    logger = logging.getLogger("weasyprint.progress")
+    logger.addHandler(Pages())
+    logger.setLevel(logging.INFO)
+
+
+def _run_forked(work, options: BuildOptions, on_step=None):
     """One forked process per text, at most `jobs` at a time.
 
     Forking from a parent that has already imported WeasyPrint and pandoc's wrapper means
@@ -444,13 +477,19 @@ def _run_forked(work, options: BuildOptions):
                 send.close()
                 running[recv] = (proc, source, time.monotonic())
             for conn in wait(list(running), timeout=0.5):
-                proc, source, _ = running.pop(conn)
+                proc, source, _ = running[conn]
                 try:
                     result = conn.recv()
+                    if isinstance(result, tuple):       # progress from the worker
+                        if on_step:
+                            on_step(source, result[1])
+                        continue
                 except (EOFError, OSError):
                     proc.join()
                     result = _lost(source, options, "E-CRASH", f"the build process died "
                                    f"(exit status {proc.exitcode}); this is a bug, please report it")
+                del running[conn]
+                conn.close()
                 proc.join()
                 yield result
             now = time.monotonic()
@@ -459,6 +498,7 @@ def _run_forked(work, options: BuildOptions):
                     proc.kill()
                     proc.join()
                     del running[conn]
+                    conn.close()
                     yield _lost(source, options, "E-TIMEOUT", f"building took longer than "
                                 f"{options.timeout} s and was stopped; raise the limit with "
                                 "--timeout if the text is really that long")
