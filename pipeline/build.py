@@ -29,13 +29,16 @@ EDITIONS = ("md", "html", "epub", "pdf")
 # What each edition depends on inside the package (globs relative to pipeline/).
 DEPENDS = {
     "md": ["stages/*.py", "metadata.py", "diagnostics.py"],
-    "common": ["document.py", "writers/__init__.py", "writers/base.py", "data/css/base.css"],
+    "common": ["document.py", "safety.py", "writers/__init__.py", "writers/base.py",
+               "data/css/base.css"],
     "html": ["writers/html.py", "data/css/web.css", "data/templates/html*"],
-    "epub": ["writers/epub.py", "data/css/epub.css", "data/templates/epub*"],
+    "epub": ["writers/epub.py", "cover.py", "fonts.py", "data/css/epub.css",
+             "data/templates/epub*"],
     "pdf": ["writers/pdf.py", "fonts.py", "data/css/print.css", "data/templates/pdf*"],
 }
 TOOLS = {"md": ["ftfy", "charset-normalizer", "py3langid"], "common": ["pypandoc-binary", "lxml"],
-         "html": ["Jinja2"], "epub": ["ebooklib"], "pdf": ["weasyprint", "fontpkg-literata"]}
+         "html": ["Jinja2"], "epub": ["ebooklib", "pillow", "fontpkg-literata"],
+         "pdf": ["weasyprint", "fontpkg-literata"]}
 
 
 @dataclass(frozen=True)
