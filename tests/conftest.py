@@ -37,3 +37,30 @@ def speech_build(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("speech-out")
     run_pipeline("build", SPEECH, "-o", out)
     return out / SPEECH_SLUG
+
+
+@pytest.fixture(scope="session")
+def built(tmp_path_factory):
+    """built(path) -> the output folder of that source, built once per test run.
+
+    The builds live beside the xdist workers' temporary folders and are guarded by a file
+    lock, so the two workers share one build of each text (War and Peace is built once).
+    """
+    import fcntl
+
+    shared = tmp_path_factory.getbasetemp().parent / "shared-builds"
+    shared.mkdir(exist_ok=True)
+
+    def get(source: Path) -> Path:
+        from pipeline.build import slugify
+
+        slug = slugify(Path(source).stem)
+        out = shared / slug
+        with open(shared / f"{slug}.lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            if not (out / ".complete").exists():
+                run_pipeline("build", source, "-o", out)
+                (out / ".complete").touch()
+        return out / slug
+
+    return get
