@@ -28,6 +28,7 @@ OPS = "http://www.idpf.org/2007/ops"
 EPUB_TYPE = f"{{{OPS}}}type"
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
+BLOCKS = {"p", "div", "blockquote", "ul", "ol", "dl", "table", "pre", "figure", "hr", *HEADINGS}
 ROLES = {"part": "doc-part", "chapter": "doc-chapter"}
 CONFORMS_TO = "EPUB Accessibility 1.1 - WCAG 2.2 Level AA"
 SUMMARY = ("Reflowable text: the reading system's and the reader's choices of typeface, size, "
@@ -247,9 +248,6 @@ def _unit_content(doc, unit, where) -> str:
             target = where.get(href[1:])
             if target and target != unit.file_name:
                 a.set("href", target + href)
-    for block in section.iter("div"):
-        if "line-block" in (block.get("class") or "").split():
-            _split_lines(block)
     for ref in refs:
         nid = note_id(ref)
         li = doc.notes.get(nid)
@@ -262,32 +260,48 @@ def _unit_content(doc, unit, where) -> str:
         aside = etree.SubElement(section, "aside", {"id": nid, "class": "footnote",
                                                     "role": "doc-footnote", EPUB_TYPE: "footnote"})
         aside.text = "\n"
-        blocks = [copy.deepcopy(c) for c in li]
-        if (li.text or "").strip() or not blocks or blocks[0].tag not in {"p", "div"}:
-            p = etree.Element("p")
-            p.text = li.text
-            for c in blocks:
-                p.append(c)
-            blocks = [p]
-        aside.extend(blocks)
+        aside.extend(_note_blocks(li))
         last = aside[-1]
         if last.tag != "p":
             last = etree.SubElement(aside, "p")
-        number = "".join(ref.itertext()).strip()
-        _backlink(last, ref.get("id"), number)
+        _backlink(last, ref.get("id"), "".join(ref.itertext()).strip(), doc)
         aside.tail = "\n"
+    for block in list(section.iter("div")):   # verse, in the text and in its notes
+        if "line-block" in (block.get("class") or "").split():
+            _split_lines(block)
     xml = etree.tostring(section, encoding=str, method="xml")
     return xml.replace(f' xmlns:epub="{OPS}"', "", 1)
 
 
-def _backlink(paragraph, ref_id, number) -> None:
+def _note_blocks(li) -> list:
+    """A note's content as blocks: runs of text and inline elements become paragraphs."""
+    blocks, run = [], None
+    if (li.text or "").strip():
+        run = etree.Element("p")
+        run.text = li.text
+        blocks.append(run)
+    for child in li:
+        child = copy.deepcopy(child)
+        if child.tag in BLOCKS:
+            blocks.append(child)
+            run = None
+            continue
+        if run is None:
+            run = etree.Element("p")
+            blocks.append(run)
+        run.append(child)
+    return blocks or [etree.Element("p")]
+
+
+def _backlink(paragraph, ref_id, number, doc) -> None:
     if len(paragraph):
         paragraph[-1].tail = (paragraph[-1].tail or "") + " "
     else:
         paragraph.text = (paragraph.text or "") + " "
     back = etree.SubElement(paragraph, "a", {"href": f"#{ref_id}", "role": "doc-backlink",
-                                             "class": "backlink",
-                                             "aria-label": f"Back to note reference {number}"})
+                                             "class": "backlink"})
+    if not _en(doc):   # an English label only in an English book; the role speaks otherwise
+        back.set("aria-label", f"Back to note reference {number}")
     back.text = "\u21a9\ufe0e"   # ↩ as text, not as a colour emoji
 
 
