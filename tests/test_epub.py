@@ -422,6 +422,15 @@ def test_file_as(name, expected):
     assert file_as(name) == expected
 
 
+def test_modified_date_comes_from_source_date_epoch_without_a_date(monkeypatch):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    doc = Document.from_markdown("---\ntitle: Undated\nlanguage: en\n---\n\nText.\n", "undated")
+    book = Epub(write_epub(doc))
+    assert book.meta("dcterms:modified") == ["2023-11-14T22:13:20Z"]
+    assert book.dc("date") == []     # no date is invented
+    assert check_zip(book) == []
+
+
 def test_generated_cover_is_drawn_from_the_metadata(books):
     from PIL import Image
 
