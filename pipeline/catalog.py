@@ -147,25 +147,27 @@ def _write_if_changed(path: Path, data: bytes) -> None:
 
 
 def _update_cover(out_dir: Path, entry: Entry) -> None:
-    """Copy the EPUB's cover beside the editions and make a thumbnail; remove stale ones."""
-    folder = out_dir / entry.slug
-    found = epub_cover(folder / f"{entry.slug}.epub")
+    """Copy the EPUB's cover beside the editions (images/) with a thumbnail; drop stale ones."""
+    folder = out_dir / entry.slug / "images"
+    found = epub_cover(out_dir / entry.slug / f"{entry.slug}.epub")
     keep = set()
     if found:
         data, suffix = found
         cover = f"cover{suffix}"
         _write_if_changed(folder / cover, data)
         keep.add(cover)
-        entry.cover = _file(out_dir, f"{entry.slug}/{cover}", "cover", "Cover", IMAGE_TYPES[suffix])
+        entry.cover = _file(out_dir, f"{entry.slug}/images/{cover}", "cover", "Cover", IMAGE_TYPES[suffix])
         small = thumbnail(data)
         if small:
             _write_if_changed(folder / "cover-thumbnail.jpg", small)
             keep.add("cover-thumbnail.jpg")
-            entry.thumbnail = _file(out_dir, f"{entry.slug}/cover-thumbnail.jpg", "thumbnail",
+            entry.thumbnail = _file(out_dir, f"{entry.slug}/images/cover-thumbnail.jpg", "thumbnail",
                                     "Thumbnail", "image/jpeg")
-    for old in list(folder.glob("cover.*")) + list(folder.glob("cover-thumbnail.jpg")):
+    for old in folder.glob("cover*") if folder.is_dir() else []:
         if old.name not in keep:
             old.unlink()
+    if folder.is_dir() and not any(folder.iterdir()):
+        folder.rmdir()
 
 
 # -- the three files -----------------------------------------------------------------

@@ -236,7 +236,7 @@ def test_checksums_cover_every_file_and_match(built):
                and not any(part.startswith(".") for part in p.relative_to(built).parts)}
     assert set(listed) == on_disk - {"SHA256SUMS"}
     assert list(listed) == sorted(listed)
-    assert {"index.html", "opds.xml", "novella/html/index.html", "novella/cover-thumbnail.jpg"} <= set(listed)
+    assert {"index.html", "opds.xml", "novella/html/index.html", "novella/images/cover-thumbnail.jpg"} <= set(listed)
 
 
 def test_reproducible_and_independent_of_the_folder(built, tmp_path):
@@ -266,7 +266,7 @@ def test_cover_from_epub_and_no_thumbnail_without_one(built, tmp_path):
     shutil.copytree(built, out)
     epub = out / "novella" / "novella.epub"
     data, suffix = epub_cover(epub)
-    assert (out / "novella" / f"cover{suffix}").read_bytes() == data
+    assert (out / "novella" / "images" / f"cover{suffix}").read_bytes() == data
     # Without the cover-image property and the EPUB 2 meta, there is no cover to show.
     src = zipfile.ZipFile(io.BytesIO(epub.read_bytes()))
     with zipfile.ZipFile(epub, "w") as dst:
@@ -278,7 +278,7 @@ def test_cover_from_epub_and_no_thumbnail_without_one(built, tmp_path):
             dst.writestr(info, body)
     assert epub_cover(epub) is None
     write_catalog(out, SLUGS)
-    assert not list((out / "novella").glob("cover*")), "stale cover files are removed"
+    assert not (out / "novella" / "images").exists(), "stale cover files are removed"
     entry = feed(out).xpath("//a:entry[a:title='The Lamplighter’s Year']", namespaces=NS)[0]
     assert not entry.xpath("a:link[starts-with(@rel,'http://opds-spec.org/image')]", namespaces=NS)
     assert check_opds(feed(out), out) == []
