@@ -181,6 +181,18 @@ def test_every_local_link_resolves(site):
                 assert parse(file).xpath(f"//*[@id='{fragment}']"), f"{path}: {href}"
 
 
+def test_site_holds_the_same_text_as_the_single_page(docs, site):
+    for slug in ("novella", "parts"):
+        single = parse(site / slug / f"{slug}.html").xpath("//main")[0].text_content()
+        chapters = ""
+        for ch in docs[slug].chapters:
+            main = parse(site / slug / "html" / f"chapter-{ch.number:04d}.html").xpath("//main")[0]
+            for title in main.xpath("h1[@class='unit-title']"):   # the page's own heading
+                title.getparent().remove(title)
+            chapters += " " + main.text_content()
+        assert words(chapters) == words(single), slug
+
+
 def test_cross_chapter_link_points_to_its_page(site):
     root = parse(site / "novella" / "html" / "chapter-0002.html")
     assert "chapter-0001.html#chapter-i-winter" in root.xpath("//main//a/@href")

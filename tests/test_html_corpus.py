@@ -37,6 +37,8 @@ def test_one_page_and_a_site_per_text(out):
     for slug, lang in TEXTS.items():
         single = parse(out / slug / f"{slug}.html")
         assert single.get("lang") == lang
+        summary = {"en": "Contents", "fr": "Table des matières"}[lang]   # interface in the text's language
+        assert single.xpath("//nav[@class='toc']//summary/text()") == [summary]
         site = sorted((out / slug / "html").glob("chapter-*.html"))
         assert len(site) >= 10, f"{slug}: {len(site)} chapter pages"
         toc = parse(out / slug / "html" / "index.html").xpath("//nav//a/@href")
