@@ -11,7 +11,7 @@ import re
 from . import headings as H
 from . import notes as N
 from . import plays
-from .blocks import Block, Raw, join_lines, raw_blocks, to_lines, vocabulary
+from .blocks import Block, Raw, is_cjk, join_lines, raw_blocks, to_lines, vocabulary
 
 SENTENCE_END = re.compile(r"[.!?:;…\"”’)\]]$")
 ORNAMENT = re.compile(r"^(?:[*·•~#=+_.✱❦⁂§◆◇○●☙❧]\s*){3,}$|^[⁂❦☙❧§]$|^\*\s+\*$")
@@ -27,8 +27,12 @@ class Context:
     def __init__(self, raw: list[Raw], draft):
         self.draft = draft
         self.markers = draft.markers
+        # The measure the text was wrapped to: nearly the longest line (a few outliers aside).
+        # Some files were wrapped counting bytes, so both measures are kept.
         lengths = sorted(ln.indent + len(ln.text) for r in raw for ln in r.lines)
-        self.measure = max(30, lengths[int(len(lengths) * 0.9)] if lengths else 72)
+        self.measure = max(20, lengths[int(len(lengths) * 0.995)] if lengths else 72)
+        octets = sorted(ln.indent + len(ln.text.encode()) for r in raw for ln in r.lines)
+        self.measure_bytes = max(20, octets[int(len(octets) * 0.995)] if octets else 72)
         indents = collections.Counter(ln.indent for r in raw for ln in r.lines[1:])
         if not indents:
             indents = collections.Counter(ln.indent for r in raw for ln in r.lines)
@@ -62,10 +66,16 @@ class Context:
         """Hard-wrapped prose: lines filled to the measure, no hanging indents."""
         if any(ln.indent > r.lines[0].indent + 1 for ln in r.lines[1:]):
             return False
-        body = r.lines[:-1]
-        long = sum(1 for ln in body if max(ln.indent + len(ln.text), self.width.get(ln.no, 0))
-                   >= self.measure - 16)
-        return long >= 0.6 * len(body)
+        # A wrapped line is one the next line's first word would not have fitted on.
+        full = 0
+        for ln, nxt in zip(r.lines, r.lines[1:]):
+            width = max(ln.indent + len(ln.text), self.width.get(ln.no, 0))
+            octets = ln.indent + len(ln.text.encode())
+            word = nxt.text.split(" ", 1)[0] if not is_cjk(nxt.text[0]) else nxt.text[0]
+            if width >= self.measure - 16 or width + 1 + len(word) > self.measure - 6 or \
+                    octets + 1 + len(word.encode()) > self.measure_bytes - 6:
+                full += 1
+        return full >= 0.6 * (len(r.lines) - 1)
 
     def centred(self, r: Raw) -> bool:
         return all(ln.indent >= 8 and ln.indent + len(ln.text) / 2 >= 0.3 * self.measure
