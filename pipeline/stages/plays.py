@@ -14,6 +14,7 @@ NAME = r"(?:(?:Mr|Mrs|Dr|St|Ms)\.\s)?[A-ZÀ-Þ][\w’'\-]*(?:\s(?:and\s)?[A-ZÀ-
 SPEAKER = re.compile(rf"^(?P<name>{NAME})(?P<sep>\.\s|\s(?=\()|\.$)")
 DIRECTION_WORDS = re.compile(r"^(?:Enter|Re-?enter|Exit|Exeunt|Manet|Flourish|Alarum|"
                              r"Sennet|Trumpets|Dies|Aside|Within|Music)\b")
+ROMAN = re.compile(r"[IVXLCDM]+")
 STOPWORDS = {"The", "A", "An", "I", "It", "He", "She", "We", "They", "You", "This", "That",
              "But", "And", "Yes", "No", "Oh", "O", "Well", "What", "Then", "So", "There",
              "Here", "Now", "Why", "How", "Not", "All", "In", "On", "At", "If", "My"}
@@ -24,7 +25,8 @@ def find_speakers(paragraphs: list[str]) -> set[str]:
     counts = collections.Counter()
     for p in paragraphs:
         m = SPEAKER.match(p)
-        if m and m.group("name") not in STOPWORDS and not DIRECTION_WORDS.match(p):
+        if m and m.group("name") not in STOPWORDS and not DIRECTION_WORDS.match(p) \
+                and m.group("sep") != "." and not ROMAN.fullmatch(m.group("name")):
             counts[m.group("name")] += 1
     speakers = {n for n, c in counts.items() if c >= 3}
     total = sum(counts[n] for n in speakers)

@@ -86,13 +86,26 @@ class Context:
 # ----------------------------------------------------------------------------- layout
 
 def split_first_line_indents(raw: list[Raw]) -> tuple[list[Raw], bool]:
-    """Print-style paragraphs (indented first line, no blank lines) become blocks."""
-    total = sum(len(r.lines) for r in raw)
-    in_long = sum(len(r.lines) for r in raw if len(r.lines) >= 8)
-    starts = sum(1 for r in raw for a, b in zip(r.lines, r.lines[1:])
-                 if a.indent > b.indent and b.indent == min(x.indent for x in r.lines))
+    """Print-style paragraphs (indented first line, no blank lines) become blocks.
+
+    An indented line after a short line starts a paragraph; after a full line it is a
+    hanging-indent continuation (verse), so the layout is chosen by which is commoner.
+    """
+    lengths = sorted(ln.indent + len(ln.text) for r in raw for ln in r.lines)
+    if not lengths:
+        return raw, False
+    measure = lengths[int(len(lengths) * 0.995)]
+    starts = hanging = 0
+    for r in raw:
+        base = min(x.indent for x in r.lines)
+        for a, b in zip(r.lines, r.lines[1:]):
+            if b.indent > base and a.indent == base:
+                if a.indent + len(a.text) < measure - 16:
+                    starts += 1
+                else:
+                    hanging += 1
     ideographic = sum(1 for r in raw for ln in r.lines if ln.ideographic)
-    if total == 0 or (in_long < 0.5 * total or starts < 3) and ideographic < 2:
+    if (starts < 3 or starts <= 2 * hanging) and ideographic < 2:
         return raw, False
     out = []
     for r in raw:
