@@ -92,6 +92,11 @@ def page_chars(options: PdfOptions) -> float:
     return CHARS_PER_PAGE * (width * height) / (148 * 210) * (10 / size) ** 2
 
 
+def longest_note(options: PdfOptions) -> int:
+    """Characters beyond which a note cannot be trusted to fit at the foot of a page."""
+    return int(page_chars(options) * 0.5)
+
+
 def chapter_start(doc, options: PdfOptions) -> str:
     """Chapters open on a right-hand page, unless asked otherwise or most chapters are
     shorter than a page (a book of short poems would be half blank pages)."""
@@ -310,7 +315,7 @@ def write_pdf(doc, options: PdfOptions | None = None) -> bytes:
     body = doc.body_copy()
     entries = mark_structure(doc, body, options)
     split_verse(body)
-    place_notes(body, doc.notes, longest=int(page_chars(options) * 0.5))
+    place_notes(body, doc.notes, longest_note(options))
     chapters = [e for e in entries if e["kind"] == "chapter"]
     subjects = doc.meta.get("subjects") or []
     html = render("pdf.html", doc=doc, body=to_html(body),
