@@ -28,7 +28,7 @@ EDITIONS = [
     ("pdf", "{slug}.pdf", "PDF for print", "application/pdf"),
     ("html", "{slug}.html", "Web page", "text/html"),
     ("site", "html/index.html", "Web, a page per chapter", "text/html"),
-    ("md", "{slug}.md", "Markdown source", "text/markdown"),
+    ("md", "{slug}.md", "Markdown text", "text/markdown"),
 ]
 LANGUAGES = {"en": "English", "fr": "French", "de": "German", "es": "Spanish", "it": "Italian",
              "pt": "Portuguese", "nl": "Dutch", "la": "Latin", "el": "Greek", "ru": "Russian",

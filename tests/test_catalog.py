@@ -213,6 +213,8 @@ def test_catalog_page_lists_every_edition_with_size_and_checksum(built):
             assert im.format == "JPEG" and max(im.size) <= 300
     langs = root.xpath("//main/article/@lang")
     assert langs == ["en"] * 3 and root.get("lang") == "en"
+    translator = root.xpath("//article[.//a[.='Two Harbours']]//p[@class='translator']")
+    assert [t.text_content() for t in translator] == ["Translated by Cora Vane"]
     description = root.xpath("//article[.//a[contains(.,'Lamplighter')]]//p[@class='description']")
     assert description and description[0].text.startswith("A short test text")
 
