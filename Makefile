@@ -44,7 +44,7 @@ test-fast: $(STAMP)
 
 # A versioned, reproducible archive of the editions, the catalog and the feed, in dist/.
 dist: all
-	$(PY) -m pipeline.dist --out $(OUT) --dist dist
+	$(PY) -m pipeline.dist --out $(OUT) --dist dist $(if $(VERSION),--version $(VERSION),)
 
 # Preview output/ (catalog, feed, editions) on this machine only.
 serve: all

@@ -183,13 +183,12 @@ def _page_count(pdf: bytes) -> int | None:
 
 
 def _outputs(fmt: str, doc):
-    """(file name, data) for each output of an edition: bytes, or a dict for a folder."""
+    """(file name, data) for each output of an edition: bytes, a dict for a folder, or
+    None when the writer has nothing for this document (an old output is then removed)."""
     from .writers import writers_for
 
     for func, name in writers_for(fmt):
-        data = func(doc, None)
-        if data is not None:
-            yield name.format(slug=doc.slug), data
+        yield name.format(slug=doc.slug), func(doc, None)
 
 
 def _state_path(out_dir: Path, slug: str) -> Path:
@@ -238,6 +237,9 @@ def build_text(source: Source, formats: list[str], out_dir: Path, keys: dict[str
             started = time.perf_counter()
             for name, data in _outputs(fmt, doc):
                 path = out_dir / source.slug / name
+                if data is None:
+                    _remove(path)
+                    continue
                 if isinstance(data, dict):
                     write_tree_atomic(path, data)
                     size = sum(len(v) for v in data.values())
@@ -296,13 +298,18 @@ def _explain(exc: BaseException, options: dict) -> tuple[str, str]:
     return "E-INTERNAL", f"{type(exc).__name__}: {exc} (a bug: please report it with this file)"
 
 
-def _remove_editions(out_dir: Path, slug: str) -> None:
-    """A text that failed leaves no stale or partial edition behind."""
+def _remove(path: Path) -> None:
     import shutil
 
-    folder = out_dir / slug
-    if folder.is_dir():
-        shutil.rmtree(folder)
+    if path.is_dir():
+        shutil.rmtree(path)
+    elif path.exists():
+        path.unlink()
+
+
+def _remove_editions(out_dir: Path, slug: str) -> None:
+    """A text that failed leaves no stale or partial edition behind."""
+    _remove(out_dir / slug)
 
 
 # -- many texts ----------------------------------------------------------------------
