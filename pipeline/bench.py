@@ -28,7 +28,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -37,6 +37,7 @@ SPEECH = ROOT / "source" / "international-day-of-solidarity-2023.txt"
 NOVELS = ("tom-sawyer.txt", "the-time-machine.txt")
 BIG = "war-and-peace.txt"
 BIG_BYTES = 2_000_000            # texts this large get --big-runs runs
+RESULTS = ROOT / "build" / "bench.json"   # raw measurements of the last runs, per text
 MARKERS = {name: (f"<!-- bench:{name}:start -->", f"<!-- bench:{name}:end -->")
            for name in ("texts", "corpus")}
 STAGES = ("import", "normalize", "parse", "html", "epub", "pdf-prep", "pdf-layout", "pdf-draw")
@@ -59,6 +60,7 @@ class TextBench:
     stages: list[dict] = field(default_factory=list)          # child: {stage: s, "rss": {..}}
     plain: dict[str, list[Run]] = field(default_factory=dict)  # epub, html, pdf
     pages: int | None = None
+    measured: str = ""                                          # when, at which commit
 
 
 # -- measuring ------------------------------------------------------------------------
@@ -85,8 +87,9 @@ def measure(cmd, cwd=ROOT, shell=False, stdout=subprocess.DEVNULL) -> tuple[Run,
 
 
 def build_cmd(sources, out_dir: Path, jobs: int = 1) -> list[str]:
+    # No time limit: on a busy machine War and Peace can take longer than the default.
     return [sys.executable, "-m", "pipeline", "build", *map(str, sources), "-o", str(out_dir),
-            "--force", "-j", str(jobs)]
+            "--force", "-j", str(jobs), "--timeout", "86400"]
 
 
 def stages_child(path: Path) -> dict:
@@ -160,7 +163,8 @@ def stages_child(path: Path) -> dict:
 
 def bench_text(path: Path, runs: int, work: Path, log=print) -> TextBench:
     """Our build, our stages and the plain tools on one text, `runs` times each."""
-    result = TextBench(path.stem, len(path.read_text("utf-8", "replace")))
+    result = TextBench(path.stem, len(path.read_text("utf-8", "replace")),
+                       measured=f"{time.strftime('%H:%M', time.gmtime())} @{commit()}")
     out = work / f"ours-{path.stem}"
     for i in range(runs):
         shutil.rmtree(out, ignore_errors=True)
@@ -281,13 +285,19 @@ def machine() -> list[str]:
                 if line.startswith("model name")), "?") if info.exists() else platform.processor()
     mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
     pandoc = subprocess.run([_pandoc(), "--version"], capture_output=True, text=True).stdout
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
-                            text=True).stdout.strip() or "?"
     return [f"{os.cpu_count()} cores ({cpu}), {mem:.0f} GiB RAM, {platform.platform()}",
             f"Python {platform.python_version()}, {pandoc.split(chr(10))[0]}, WeasyPrint "
             f"{version('weasyprint')}, pydyf {version('pydyf')}, fontTools {version('fonttools')}, "
             f"lxml {version('lxml')}",
-            f"pipeline at commit {commit}"]
+            f"pipeline at commit {commit()}"]
+
+
+def commit() -> str:
+    head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
+                          text=True).stdout.strip() or "?"
+    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "pipeline"],
+                           cwd=ROOT, capture_output=True, text=True).stdout.strip()
+    return head + ("+changes" if dirty else "")
 
 
 def header(name: str, how: str, facts: list[str], load: tuple[float, float]) -> list[str]:
@@ -308,8 +318,9 @@ def report(texts: list[TextBench], how: str, facts: list[str], load: tuple[float
               "page and per chapter), normalized and parsed once. Plain: pandoc and WeasyPrint "
               "run on our normalized Markdown (`-f markdown`); their PDF is pandoc's default "
               "standalone HTML laid out by WeasyPrint's defaults. Seconds wall (cpu).", "",
-              "| text | chars | our pages | ours: 3 editions | plain: PDF | ratio | plain: 3 commands "
-              "| ratio | peak memory ours / plain PDF |", "|---|--:|--:|--:|--:|--:|--:|--:|--:|"]
+              "| text | measured (UTC) | chars | our pages | ours: 3 editions | plain: PDF | ratio "
+              "| plain: 3 commands | ratio | peak memory ours / plain PDF |",
+              "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|"]
 
     def wc(runs_):
         return med(r.seconds for r in runs_), med(r.cpu for r in runs_)
@@ -318,7 +329,7 @@ def report(texts: list[TextBench], how: str, facts: list[str], load: tuple[float
         (ow, oc), (pw, pc) = wc(t.ours), wc(t.plain["pdf"])
         aw = sum(wc(v)[0] for v in t.plain.values())
         ac = sum(wc(v)[1] for v in t.plain.values())
-        lines.append(f"| {t.name} | {t.chars:,} | {t.pages or '?'} | {ow:.2f} ({oc:.2f}) | "
+        lines.append(f"| {t.name} | {t.measured} | {t.chars:,} | {t.pages or '?'} | {ow:.2f} ({oc:.2f}) | "
                      f"{pw:.2f} ({pc:.2f}) | {ow / pw:.2f}× ({oc / pc:.2f}×) | {aw:.2f} ({ac:.2f}) | "
                      f"{ow / aw:.2f}× ({oc / ac:.2f}×) | {max(r.rss_mb for r in t.ours):.0f} / "
                      f"{max(r.rss_mb for r in t.plain['pdf']):.0f} MB |")
@@ -381,6 +392,18 @@ def update_file(path: Path, block: str) -> None:
 
 
 # -- command line ---------------------------------------------------------------------
+def load_results() -> dict:
+    try:
+        return json.loads(RESULTS.read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+def save_results(results: dict) -> None:
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(results, indent=1))
+
+
 def texts_to_bench(novel: str | None) -> list[Path]:
     paths = [SPEECH]
     if CORPUS.is_dir():
@@ -406,6 +429,8 @@ def main(argv=None) -> int:
     what.add_argument("--no-scaling", action="store_true", help="skip the whole-corpus -j1/-j2 run")
     what.add_argument("--scaling-only", action="store_true", help="only the whole-corpus run")
     what.add_argument("--only", choices=["speech"], help="bench the speech only")
+    p.add_argument("--texts", nargs="+", metavar="FILE",
+                   help="measure these texts only, keeping the other texts' last figures")
     p.add_argument("--out", default=str(ROOT / "BENCHMARKS.md"), help="file to write the tables to")
     p.add_argument("--child-stages", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
@@ -420,15 +445,28 @@ def main(argv=None) -> int:
     rows = []
     with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
         if not args.scaling_only:
-            load, texts = os.getloadavg()[0], []
-            for path in [SPEECH] if args.only else texts_to_bench(args.novel):
+            paths = ([SPEECH] if args.only else
+                     [Path(t) for t in args.texts] if args.texts else texts_to_bench(args.novel))
+            # A full run starts afresh; --texts re-measures those texts and keeps the others.
+            saved, texts = load_results() if args.texts else {}, []
+            load = os.getloadavg()[0]
+            for path in paths:
                 runs = args.big_runs if path.stat().st_size > BIG_BYTES else args.runs
                 log(f"{path.name}: {runs} run(s)")
-                texts.append(bench_text(path, runs, Path(tmp), log))
-            block = report(texts, how, machine(), (load, os.getloadavg()[0]))
-            update_file(Path(args.out), block)
-            print(block)
-            rows += targets(texts, None)
+                try:
+                    measured = asdict(bench_text(path, runs, Path(tmp), log))
+                except BenchError as exc:
+                    log(f"  {path.stem}: not measured: {exc}")
+                    continue
+                saved = (load_results() if args.texts else saved) | {path.stem: measured}
+                save_results(saved)
+                texts = [TextBench(**{**d, "ours": [Run(**r) for r in d["ours"]],
+                                      "plain": {k: [Run(**r) for r in v] for k, v in d["plain"].items()}})
+                         for d in saved.values()]
+                block = report(texts, how, machine(), (load, os.getloadavg()[0]))
+                update_file(Path(args.out), block)      # after each text: partial results land
+                print(block)
+            rows += targets(texts, None) if saved else []
         if not (args.no_scaling or args.only):
             log("whole corpus, -j 1 and -j 2")
             load = os.getloadavg()[0]
