@@ -238,6 +238,12 @@ def heading_kind(r: Raw, ctx: Context, prev: Block | None, nxt: Raw | None,
             and ctx.is_running_text(nxt)
             and (prev is None or prev.kind != "heading") and not ctx.centred(r)):
         return -1, None
+    # A poem's title: a short line set off above an indented verse block.
+    if (nxt is not None and r.gap >= 2 and len(vis) <= 80 and vis[0].isupper()
+            and not vis.endswith((".", ",", ";", ":", "!", "?")) and len(nxt.lines) >= 2
+            and min(ln.indent for ln in nxt.lines) > r.lines[0].indent
+            and not ctx.wrapped(nxt) and not ctx.centred(r)):
+        return "poem", None
     return None
 
 
@@ -611,9 +617,12 @@ def run(draft):
     quote_letters(blocks, draft)
     heads = [b for b in blocks if b.kind == "heading"]
     has_chapters = any(h.rank == 3 for h in heads)
+    has_poems = any(h.rank == "poem" for h in heads)
     for h in heads:
-        if h.rank == "bare":
-            h.rank = 5 if has_chapters else 3
+        if h.rank == "poem":
+            h.rank = 4
+        elif h.rank == "bare":
+            h.rank = 5 if has_chapters or has_poems else 3
     H.assign_levels(heads)
     for h in heads:
         draft.explain(h.line, "heading", f"h{h.level} {ctx.visible(h.text)[:60]}")
