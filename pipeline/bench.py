@@ -1,17 +1,19 @@
 """Benchmarks: our three editions against pandoc and WeasyPrint on their own.
 
-    .venv/bin/python -m pipeline.bench [--runs 3] [--big-runs 1] [--no-scaling]
+    .venv/bin/python -m pipeline.bench [--runs 3] [--big-runs 1] [--no-scaling | --scaling-only]
+                                       [--texts FILE…] [--only speech] [--novel NAME]
 
 For the speech, a mid-sized novel and War and Peace it measures, each in a fresh process:
-  * our build through the CLI (all three editions, --force, cold start) — wall time and
-    peak memory (os.wait4's rusage: the largest of the process and the pandoc it ran);
+  * our build through the CLI (all three editions, --force, cold start) — wall and CPU
+    time, peak memory (os.wait4's rusage: the largest of the process and its children);
   * each stage on its own (imports, normalize, parse, html, epub, pdf split into our
     preparation, WeasyPrint's layout and its drawing), called directly in a child;
   * the plain tools on the same normalized Markdown: `pandoc -t epub3`,
     `pandoc -s -t html5` and `pandoc -s -t html5 | weasyprint - out.pdf`;
 then the whole corpus on one worker and on two.  Medians of several runs; each table
 goes between its markers in BENCHMARKS.md (the rest of that file is kept), so the texts
-(--no-scaling) and the corpus (--scaling-only) can also be measured separately.  These are
+(--no-scaling) and the corpus (--scaling-only) can also be measured separately; raw figures
+are kept in build/bench.json, so --texts can re-measure one text and keep the others.  These are
 benchmarks, not tests: the exit status is 0 even when a target is missed.
 """
 from __future__ import annotations
@@ -20,7 +22,6 @@ import argparse
 import json
 import os
 import platform
-import re
 import resource
 import shutil
 import statistics
