@@ -369,7 +369,8 @@ def classify(raw: list[Raw], ctx: Context) -> list[Block]:
         if dropped:
             draft.report.warn(no, "W-ILLUSTRATION", "dropped an inline [Illustration] placeholder")
         indent = min(ln.indent for ln in r.lines)
-        quote = indent > ctx.base + 1 and not ctx.first_line_layout
+        text = re.sub(r"(?<=\S) {2,}(?=\S)", " ", text)
+        quote = indent > ctx.base + 1 and not ctx.first_line_layout and not ctx.centred(r)
         if ctx.first_line_layout and len(r.lines) == 1:
             quote = False
         text = inline(text, markers)

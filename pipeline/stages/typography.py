@@ -76,9 +76,8 @@ def _quotes(text: str, lang: str) -> str:
 def french_spacing(text: str) -> str:
     text = re.sub(r"«[ \u00a0\u202f]*", "«" + NNBSP, text)
     text = re.sub(r"[ \u00a0\u202f]*»", NNBSP + "»", text)
-    text = re.sub(r"(?<=[^\s\d\u202f«(\[])[ \u00a0]?([;:!?])(?!\d|//)",
+    text = re.sub(r"(?<=[^\s\u202f«(\[])[ \u00a0]?([;:!?])(?!\d|//)",
                   lambda m: NNBSP + m.group(1), text)
-    text = re.sub(r"(?<=\d) ([;!?])", lambda m: NNBSP + m.group(1), text)
     return text
 
 
