@@ -279,3 +279,14 @@ def test_draft_keeps_blocks_and_decisions():
     kinds = {b.kind for b in draft.blocks}
     assert {"heading", "para", "note"} <= kinds
     assert draft.decisions
+
+
+def test_docx_source_goes_through_pandoc(tmp_path):
+    docx = tmp_path / "doc.docx"
+    pypandoc.convert_text("# Title\n\nA \"quoted\" word -- and _more_...\n", "docx",
+                          format="markdown-smart", outputfile=str(docx))
+    md, _, report = normalize(docx)
+    assert "# Title" in md and "A “quoted” word — and *more*…" in md
+    assert "I-PANDOC" in codes(report)
+    again, _, _ = normalize(Path("again.md"), raw=md.encode())
+    assert again == md

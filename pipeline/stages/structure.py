@@ -555,15 +555,21 @@ def _bind(note: Block, pending: list, out: list, draft, host: Block | None = Non
             draft.explain(note.line, "note", f"note {note.src_label} -> [^{note.label}]")
             return
     # No reference: the note is anchored where it stood (or after the paragraph before it).
+    markers = draft.markers
+    if host is not None and not markers.strip(host.text).strip() and not host.rows:
+        _replace_in(host, placeholder, "")   # the note stood alone
+        host, placeholder = None, None
     anchor = host if host is not None else next(
-        (x for x in reversed(out) if x.kind == "para"), None)
-    ref = draft.markers.add(f"[^{note.label}]")
+        (x for x in reversed(out) if x.kind == "para" and markers.strip(x.text).strip()), None)
+    ref = markers.add(f"[^{note.label}]")
     if placeholder and host is not None:
         _replace_in(host, placeholder, ref)
     elif anchor is not None:
         anchor.text = anchor.text + ref
     else:
         note.kind = "para"
+        note.text = (note.text + " " + " ".join(getattr(note, "children", []))).strip()
+        note.children = []
         return
     draft.report.info(note.line, "I-NOTE-ANCHOR", f"note {note.src_label} has no reference "
                       "mark; anchored where it stands")
@@ -638,6 +644,7 @@ def _title_from_first_line(raw: list[Raw], draft) -> list[Raw]:
     if len(first.lines) == 1 and len(raw) > 1:
         t = first.lines[0].text
         if len(t) <= 80 and not SENTENCE_END.search(t) and "title" not in draft.meta \
+                and draft.markers.strip(t) == t and t.strip() \
                 and not H.label_match(t) and not H.BARE.match(t) \
                 and "title" not in draft.sidecar:
             draft.meta["title"] = draft.markers.strip(t)
