@@ -232,6 +232,12 @@ def heading_kind(r: Raw, ctx: Context, prev: Block | None, nxt: Raw | None,
     if H.BARE.match(vis):
         return "bare", None
     if NAMED_LINE.match(vis) and len(vis) <= 80:
+        # The section's name repeated under its own heading is a running title.
+        last = ctx.last_heading
+        name = H.NAMED.match(vis).group(1).lower()
+        if last is not None and H.NAMED.match(last) and \
+                H.NAMED.match(last).group(1).lower() == name:
+            return None
         return -1, None
     if (H.is_all_caps(vis) and len(vis) <= 60 and len(vis.split()) >= 2
             and not vis.endswith((",", ":", ";", ".", "!", "?")) and ", " not in vis
@@ -336,6 +342,7 @@ def classify(raw: list[Raw], ctx: Context) -> list[Block]:
                     draft.explain(nxt.no, "heading-title", f"title joined to heading: {title[:40]}")
                     i += 1
             h = Block("heading", text=inline(text, markers), line=no)
+            ctx.last_heading = ctx.visible(text).strip()
             h.rank = rank if rank != "bare" else "bare"
             out.append(h)
             pending.clear()
@@ -617,6 +624,7 @@ def run(draft):
     ctx = Context(raw, draft)
     ctx.width = width
     ctx.first_line_layout = first_line_layout
+    ctx.last_heading = None
     ctx.vocab = vocabulary(numbered)
     raw = remove_contents(raw, ctx)
     blocks = classify(raw, ctx)
