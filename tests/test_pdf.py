@@ -68,7 +68,9 @@ class Book:
 
     @cached_property
     def pages(self) -> list[str]:
-        return self._text()
+        """Each page's text in drawing order: body, notes, then running head and folio.
+        (The default reading-order mode drops the spaces between single letters.)"""
+        return self._text("-raw")
 
     def _band(self, top: bool) -> list[str]:
         left, bottom, width, height = self.trim
@@ -156,23 +158,24 @@ def pdf_words(book: Book, vocabulary: set[str],
 
     A word broken at a line end by a hyphen is joined again when the joined form is a
     word of the source (a real hyphen stays a break); one broken at a page end is joined
-    with the first words of the next page (after its running head)."""
+    with the first word of the next page."""
     counts, pages = Counter(), []
     for page in book.pages:
-        page = page.replace("’", "'").replace("\u2010", "-").lower()
-        tokens = re.findall(r"\w+-?\n?", page)
-        pages.append([t.rstrip("-\n") for t in tokens])
+        # WeasyPrint's hyphenation hyphen is U+2010; a hyphen of the text is U+002D.
+        page = page.replace("’", "'").lower()
+        tokens = re.findall(r"\w+[-‐]?\n?", page)
+        pages.append([t.rstrip("-‐\n") for t in tokens])
         i, dangling = 0, []
         while i < len(tokens):
             tok = tokens[i].rstrip("\n")
-            if tok.endswith("-") and tokens[i].endswith("\n"):
-                joined = tok[:-1] + tokens[i + 1].rstrip("-\n") if i + 1 < len(tokens) else ""
+            if tok.endswith("‐") and tokens[i].endswith("\n"):
+                joined = tok[:-1] + tokens[i + 1].rstrip("-‐\n") if i + 1 < len(tokens) else ""
                 if joined in vocabulary or joined in compounds:
                     counts.update([joined] if joined in vocabulary else compounds[joined])
                     i += 2
                     continue
                 dangling.append(tok[:-1])
-            tok = tok.rstrip("-")
+            tok = tok.rstrip("-‐")
             # pdftotext joins a line ending in a real hyphen: "three-\ndimensional" comes
             # back as "threedimensional".
             split = compounds.get(tok) if tok not in vocabulary else None
@@ -182,8 +185,8 @@ def pdf_words(book: Book, vocabulary: set[str],
             counts.update(split or [tok])
             i += 1
         pages[-1] = (dangling, pages[-1])
-    for (dangling, _), (_, following), head in zip(pages, pages[1:], book.heads[1:]):
-        rest = following[len(re.findall(r"\w+", head)):][:1]
+    for (dangling, _), (_, following) in zip(pages, pages[1:]):
+        rest = following[:1]
         start = next((d for d in reversed(dangling) if rest and d + rest[0] in vocabulary), None)
         if start:
             counts.subtract([start, rest[0]])
