@@ -352,6 +352,14 @@ def classify(raw: list[Raw], ctx: Context) -> list[Block]:
                 _collect_refs(out[-1], pending)
             i += 1
             continue
+        # Short lines set out one by one after a colon are verse: keep them together.
+        group = _display_after_colon(raw, i, prev, ctx)
+        if group:
+            rows = [(0, inline(join_lines([ln.text for ln in g.lines]), markers)) for g in group]
+            out.append(Block("lines", rows=rows, line=no, quote=True))
+            draft.explain(no, "verse", f"{len(rows)} lines set out after a colon")
+            i += len(group)
+            continue
         # Centred short lines (title pages, dedications) stay lines, grouped.
         if ctx.centred(r) and not ctx.wrapped(r) or (len(r.lines) > 1 and not ctx.wrapped(r)):
             group = [r]
@@ -490,6 +498,22 @@ def _offset_with_markers(text: str, markers, visible_offset: int) -> int:
         count += n
         pos = m.end()
     return pos + (visible_offset - count)
+
+
+def _display_after_colon(raw: list[Raw], i: int, prev: Block | None, ctx: Context):
+    if prev is None or prev.kind != "para" or not ctx.visible(prev.text).rstrip().endswith(":"):
+        return None
+    group = []
+    while i + len(group) < len(raw) and len(group) < 12:
+        r = raw[i + len(group)]
+        t = ctx.visible(r.joined).strip()
+        if len(r.lines) != 1 or not t or t[0] in "“\"‘'«»(" or len(t) > ctx.measure \
+                or (group and r.gap != 1) or H.label_match(t) or N.def_prefix(t):
+            break
+        group.append(r)
+        if re.search(r"[.!?…”’\"]$", t):
+            break
+    return group if len(group) >= 2 else None
 
 
 def _verse_rows(group: list[Raw], ctx: Context) -> list[tuple[int, str]]:
