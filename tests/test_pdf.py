@@ -534,3 +534,21 @@ def test_corpus_footnotes_gibbon(corpus_books):
 @pytest.mark.slow
 def test_corpus_war_and_peace(corpus_books):
     check_book(corpus_books("war-and-peace"))
+
+
+def test_inside_margin_grows_with_page_count():
+    """Thicker books get a wider gutter; the estimate needs no layout."""
+    from types import SimpleNamespace
+
+    from lxml import etree
+
+    from pipeline.writers.pdf import PdfOptions, page_css
+
+    def inside_mm(chars: int) -> float:
+        body = etree.fromstring(f"<div><p>{'word ' * (chars // 5)}</p></div>")
+        doc = SimpleNamespace(body=body, notes={}, chapters=[], title="T")
+        css = page_css(doc, PdfOptions())
+        return float(re.search(r"@page :right \{ margin-left: ([\d.]+)mm", css).group(1))
+
+    margins = [inside_mm(n) for n in (50_000, 500_000, 1_000_000, 3_000_000)]
+    assert margins == sorted(margins) and margins[-1] - margins[0] >= 6, margins
