@@ -187,15 +187,18 @@ def emph_all(text: str, markers) -> str:
 
 # ----------------------------------------------------------------------------- blocks
 
-def _title_line(r: Raw | None, ctx: Context, after: Raw | None = None):
+def _title_line(r: Raw | None, ctx: Context, after: Raw | None = None, bare=False):
     """The title of a heading on the line(s) after it: short, not all caps, no sentence
-    (unless set off by extra blank lines from the text that follows)."""
+    (unless set off by extra blank lines from the text that follows).  Under a bare
+    numeral (a numbered poem) a short all-caps title is a title too."""
     if r is None or len(r.lines) > 2:
         return None
     set_off = getattr(ctx, "titles_set_off", False)
     t = ctx.visible(r.joined)
     if len(t) > 160 or not (t[0].isupper() or t[0] == "(") or t.endswith((":", ",", ";", "?", "!")):
         return None
+    if bare and H.is_all_caps(t) and len(t.split()) <= 6 and len(r.lines) == 1:
+        return join_lines([ln.text for ln in r.lines])
     if H.mostly_caps(t) and not t.startswith("("):
         return None
     if t.startswith("(") and not re.search(r"\)\.?$", t):
@@ -334,7 +337,8 @@ def classify(raw: list[Raw], ctx: Context) -> list[Block]:
                 head_len = _offset_with_markers(text, markers, cut)
                 text, extra = text[:head_len].rstrip(), text[head_len:].strip()
             elif not (m and m.group("rest").strip(" .:")) and rank != -1 or rank == -1:
-                title = _title_line(nxt, ctx, raw[i + 2] if i + 2 < len(raw) else None) if not (rank == -1 and ctx.is_running_text(nxt)) \
+                title = _title_line(nxt, ctx, raw[i + 2] if i + 2 < len(raw) else None,
+                                    bare=rank == "bare") if not (rank == -1 and ctx.is_running_text(nxt)) \
                     else None
                 if title and (rank != -1 or title.startswith("(")):
                     sep = " " if title.startswith("(") or text.rstrip()[-1] in ".:" else ": "
