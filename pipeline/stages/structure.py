@@ -197,7 +197,8 @@ def _title_line(r: Raw | None, ctx: Context, after: Raw | None = None, bare=Fals
     t = ctx.visible(r.joined)
     if len(t) > 160 or not (t[0].isupper() or t[0] == "(") or t.endswith((":", ",", ";", "?", "!")):
         return None
-    if bare and H.is_all_caps(t) and len(t.split()) <= 6 and len(r.lines) == 1:
+    if H.is_all_caps(t) and len(t.split()) <= (6 if bare else 8) and len(r.lines) == 1 \
+            and not DOCUMENT.search(t):
         return join_lines([ln.text for ln in r.lines])
     if H.mostly_caps(t) and not t.startswith("("):
         return None
