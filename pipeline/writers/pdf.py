@@ -117,7 +117,7 @@ def page_css(doc, options: PdfOptions) -> str:
     marks = "marks: crop;" if options.crop_marks else ""
     breaks = "right" if chapter_start(doc, options) == "right" else "page"
     return f"""
-html {{ font-size: {size}pt; }}
+html {{ font-size: {size}pt; font-family: {fonts.FAMILY}, {fallback_family(doc.language)}serif; }}
 @page {{ size: {width}mm {height}mm; margin: {top:.1f}mm {outside:.1f}mm {bottom:.1f}mm {inside:.1f}mm;
         {bleed} {marks} }}
 @page :left {{ margin-left: {outside:.1f}mm; margin-right: {inside:.1f}mm;
@@ -136,6 +136,15 @@ def running_head(title: str, options: PdfOptions) -> str:
     if len(title) <= room:
         return title
     return title[:room - 1].rsplit(" ", 1)[0].rstrip(" ,;:.—–-") + "…"
+
+
+def fallback_family(language: str) -> str:
+    """A serif for scripts Literata lacks (Debian's Noto CJK), in the text's own variant."""
+    lang = language.lower()
+    if lang.startswith("zh"):
+        simplified = any(t in lang for t in ("hans", "-cn", "-sg"))
+        return '"Noto Serif CJK SC", ' if simplified else '"Noto Serif CJK TC", '
+    return {"ja": '"Noto Serif CJK JP", ', "ko": '"Noto Serif CJK KR", '}.get(lang[:2], "")
 
 
 def font_css() -> str:
