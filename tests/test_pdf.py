@@ -546,7 +546,7 @@ def test_inside_margin_grows_with_page_count():
 
     def inside_mm(chars: int) -> float:
         body = etree.fromstring(f"<div><p>{'word ' * (chars // 5)}</p></div>")
-        doc = SimpleNamespace(body=body, notes={}, chapters=[], title="T")
+        doc = SimpleNamespace(body=body, notes={}, chapters=[], title="T", language="en")
         css = page_css(doc, PdfOptions())
         return float(re.search(r"@page :right \{ margin-left: ([\d.]+)mm", css).group(1))
 
