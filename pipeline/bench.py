@@ -132,7 +132,7 @@ def stages_child(path: Path) -> dict:
         t = mark(fmt, t)
     # WeasyPrint's own work: HTML.render (parse, cascade, layout) and write_pdf (drawing).
     weasy = {"pdf-layout": [0.0, 0.0], "pdf-draw": [0.0, 0.0]}
-    pages = []
+    pages, peaks = [], {}
 
     def timed(owner, name, key):
         original = getattr(owner, name)
@@ -147,6 +147,7 @@ def stages_child(path: Path) -> dict:
             finally:
                 weasy[key][0] += time.perf_counter() - t0
                 weasy[key][1] += time.process_time() - c0
+                peaks[key] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         setattr(owner, name, wrapper)
 
     timed(weasyprint.HTML, "render", "pdf-layout")
@@ -155,7 +156,7 @@ def stages_child(path: Path) -> dict:
         func(doc, None)
     mark("pdf", t)
     for key, (wall, used) in weasy.items():
-        out[key], cpu[key], rss[key] = wall, used, rss["pdf"]
+        out[key], cpu[key], rss[key] = wall, used, peaks.get(key, rss["pdf"])
     out["pdf-prep"] = out.pop("pdf") - out["pdf-layout"] - out["pdf-draw"]
     cpu["pdf-prep"] = cpu.pop("pdf") - cpu["pdf-layout"] - cpu["pdf-draw"]
     rss["pdf-prep"] = rss.pop("pdf")
@@ -335,14 +336,16 @@ def report(texts: list[TextBench], how: str, facts: list[str], load: tuple[float
                      f"{ow / aw:.2f}× ({oc / ac:.2f}×) | {max(r.rss_mb for r in t.ours):.0f} / "
                      f"{max(r.rss_mb for r in t.plain['pdf']):.0f} MB |")
     lines += ["", "Edition by edition: our writer alone (after the shared normalize + parse) "
-              "against the whole plain command (which parses again each time), wall seconds.", "",
-              "| text | PDF ours / plain | EPUB ours / plain | HTML ours / plain | "
+              "against the whole plain command (which parses again each time); seconds wall (cpu).",
+              "", "| text | PDF ours / plain | EPUB ours / plain | HTML ours / plain | "
               "normalize + parse (ours, shared) |", "|---|--:|--:|--:|--:|"]
     for t in texts:
-        st, pl = stage_medians(t), {k: med(r.seconds for r in v) for k, v in t.plain.items()}
-        pdf = st["pdf-prep"] + st["pdf-layout"] + st["pdf-draw"]
-        lines.append(f"| {t.name} | {pdf:.2f} / {pl['pdf']:.2f} | {st['epub']:.2f} / {pl['epub']:.2f} | "
-                     f"{st['html']:.2f} / {pl['html']:.2f} | {st['normalize'] + st['parse']:.2f} |")
+        st, sc = stage_medians(t), stage_medians(t, "cpu")
+        st["pdf"], sc["pdf"] = (sum(m[s] for s in ("pdf-prep", "pdf-layout", "pdf-draw")) for m in (st, sc))
+        cells = [f"{st[f]:.2f} ({sc[f]:.2f}) / {med(r.seconds for r in t.plain[f]):.2f} "
+                 f"({med(r.cpu for r in t.plain[f]):.2f})" for f in ("pdf", "epub", "html")]
+        lines.append(f"| {t.name} | " + " | ".join(cells) + f" | {st['normalize'] + st['parse']:.2f} "
+                     f"({sc['normalize'] + sc['parse']:.2f}) |")
     lines += ["", "### Our stages", "",
               "Each stage called directly in a fresh child (`--child-stages`). `import` is the "
               "time to import the pipeline and WeasyPrint (`total` also has the interpreter's start); `pdf-layout` is "
