@@ -342,8 +342,31 @@ def write_pdf(doc, options: PdfOptions | None = None) -> bytes:
             document = pad_to_even(document, html)
         if options.pdf_a:
             declare_ua(document)
-        return document.write_pdf(pdf_variant=variant, pdf_identifier=doc.identifier.encode(),
-                                  pdf_tags=True)
+        with cached_page_references():
+            return document.write_pdf(pdf_variant=variant, pdf_tags=True,
+                                      pdf_identifier=doc.identifier.encode())
+
+
+@contextmanager
+def cached_page_references():
+    """pydyf rebuilds the list of every page's reference each time WeasyPrint's tagger asks
+    for one page's: quadratic in the book (a quarter of War and Peace's PDF time, see
+    BENCHMARKS.md).  While writing, keep the list until a page is added."""
+    import pydyf
+
+    original = pydyf.PDF.page_references
+
+    def page_references(pdf):
+        count = len(pdf.pages["Kids"])
+        if getattr(pdf, "_page_references", (None,))[0] != count:
+            pdf._page_references = (count, original.fget(pdf))
+        return pdf._page_references[1]
+
+    pydyf.PDF.page_references = property(page_references)
+    try:
+        yield
+    finally:
+        pydyf.PDF.page_references = original
 
 
 def pad_to_even(document, html: str):
