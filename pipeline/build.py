@@ -127,13 +127,25 @@ def code_keys() -> dict[str, str]:
     return keys
 
 
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".gif", ".webp", ".svg"}
+
+
 def edition_keys(source: Source, code: dict[str, str], options: dict) -> dict[str, str]:
     try:
-        h = hashlib.sha256(source.path.read_bytes())
+        text = source.path.read_bytes()
     except OSError:         # gone or unreadable: the build reports it
-        h = hashlib.sha256(b"missing")
+        text = b"missing"
+    h = hashlib.sha256(text)
     if source.sidecar.exists():
+        text += source.sidecar.read_bytes()
         h.update(source.sidecar.read_bytes())
+    # Images the text or its metadata names (its cover, its figures) are part of it too.
+    folder = source.path.parent
+    if b"." in text and folder.is_dir():
+        near = [*folder.glob("*"), *folder.glob("*/*")]
+        for image in sorted(p for p in near if p.suffix.lower() in IMAGE_SUFFIXES):
+            if image.relative_to(folder).as_posix().encode() in text:
+                h.update(image.read_bytes())
     base = h.hexdigest() + json.dumps(options, sort_keys=True)
     return {fmt: hashlib.sha256((base + code[fmt]).encode()).hexdigest() for fmt in code}
 

@@ -79,6 +79,7 @@ class Document:
     body: etree._Element                     # <div> holding the body, notes removed
     notes: dict[str, etree._Element] = field(default_factory=dict)  # id -> <li>
     source_name: str = ""
+    base_dir: Path | None = None             # the source's folder (its images, its cover)
 
     @classmethod
     def from_markdown(cls, markdown: str, slug: str, source_name: str = "",
@@ -113,7 +114,8 @@ class Document:
                     _drop_keep_tail(back)
                 notes[li.get("id")] = li
             section.getparent().remove(section)
-        return cls(slug=slug, meta=meta, body=root, notes=notes, source_name=source_name)
+        return cls(slug=slug, meta=meta, body=root, notes=notes, source_name=source_name,
+                   base_dir=base_dir)
 
     # -- metadata -----------------------------------------------------------------
     @property

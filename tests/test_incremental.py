@@ -48,3 +48,17 @@ def test_metadata_file_rebuilds_that_text_only(tmp_path):
     after = {s.slug: build.edition_keys(s, code, {}) for s in sources}
     assert before["b"] == after["b"]
     assert all(before["a"][f] != after["a"][f] for f in before["a"])
+
+
+def test_changed_image_rebuilds_the_text_naming_it(tmp_path):
+    src = tmp_path / "source"
+    (src / "images").mkdir(parents=True)
+    (src / "a.md").write_text("# A\n\n![A view](images/view.png)\n")
+    (src / "b.md").write_text("# B\n\nNo pictures.\n")
+    (src / "images" / "view.png").write_bytes(b"\x89PNG one")
+    sources, _ = build.discover([], src)
+    code = build.code_keys()
+    before = {s.slug: build.edition_keys(s, code, {}) for s in sources}
+    (src / "images" / "view.png").write_bytes(b"\x89PNG two")
+    after = {s.slug: build.edition_keys(s, code, {}) for s in sources}
+    assert before["b"] == after["b"] and before["a"]["pdf"] != after["a"]["pdf"]
