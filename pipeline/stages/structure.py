@@ -12,6 +12,8 @@ from . import headings as H
 from . import notes as N
 from . import plays
 from .blocks import Block, Raw, is_cjk, join_lines, raw_blocks, to_lines, vocabulary
+from .contents import remove_contents
+from .documents import DOCUMENT, quote_documents, quote_letters
 
 SENTENCE_END = re.compile(r"[.!?:;…\"”’)\]]$")
 ORNAMENT = re.compile(r"^(?:[*·•~#=+_.✱❦⁂§◆◇○●☙❧]\s*){3,}$|^[⁂❦☙❧§]$|^\*\s+\*$")
@@ -118,60 +120,6 @@ def split_first_line_indents(raw: list[Raw]) -> tuple[list[Raw], bool]:
             current.append(ln)
         out.append(Raw(current, r.gap))
     return out, True
-
-
-# --------------------------------------------------------------------------- contents
-
-def _signature(line: str):
-    m = H.label_match(line)
-    if m:
-        return (H.rank_of(m.group("label")), (m.group("num") or "").upper(),
-                (m.group("ord") or "").lower())
-    m = re.match(rf"^({H.ROMAN}|\d+)\.?(?:\s|$)", line)
-    if m:
-        return ("bare", m.group(1))
-    return ("text", H.key(line))
-
-
-def remove_contents(raw: list[Raw], ctx: Context) -> list[Raw]:
-    out, i = [], 0
-    while i < len(raw):
-        r = raw[i]
-        if not (len(r.lines) == 1 and H.CONTENTS.match(ctx.visible(r.joined).strip())):
-            out.append(r)
-            i += 1
-            continue
-        j, first = i + 1, None
-        while j < len(raw):
-            b = raw[j]
-            lines = [ctx.visible(ln.text) for ln in b.lines]
-            if any(len(s) > 100 or s.endswith(":") for s in lines):
-                break
-            if len(lines) > 4 and not all(_signature(s)[0] != "text" or re.search(r"\d+$", s)
-                                          for s in lines):
-                break
-            sig = _signature(lines[0])
-            if first is None:
-                first = sig
-            elif sig == first:
-                break
-            if j + 1 < len(raw) and ctx.is_running_text(raw[j + 1]) and len(lines) == 1 and (
-                    H.NAMED.match(lines[0]) or H.label_match(lines[0]) or
-                    H.is_all_caps(lines[0]) or H.BARE.match(lines[0])):
-                break
-            j += 1
-        if j - i < 2 or (j - i == 2 and len(raw[i + 1].lines) < 2):
-            out.append(r)
-            i += 1
-            continue
-        words = " ".join(ctx.visible(x.joined) for x in raw[i:j])
-        ctx.draft.report.info(r.no, "I-CONTENTS", f"removed the contents list (lines {r.no}-"
-                              f"{raw[j - 1].lines[-1].no}); the table of contents is generated")
-        ctx.draft.explain(r.no, "contents", f"contents list removed ({j - i - 1} entries)")
-        out.append(Raw(r.lines, r.gap))
-        out[-1].contents = words
-        i = j
-    return out
 
 
 # ----------------------------------------------------------------------------- inline
@@ -410,91 +358,9 @@ def classify(raw: list[Raw], ctx: Context) -> list[Block]:
     return out
 
 
-DOCUMENT = re.compile(r"\b(journal|diary|letter|telegram|memorandum|cutting|log|report|"
-                      r"record|memo|note ?book|phonograph)\b", re.I)
-
-
-def _is_document_title(b: Block, markers) -> bool:
-    if b.kind != "para":
-        return False
-    vis = markers.strip(b.text).strip()
-    if len(vis) > 100 or not DOCUMENT.search(vis):
-        return False
-    italic = re.fullmatch(r"(\S+)[^\n]*\1[.:]?", b.text.strip()) is not None and \
-        markers.split(b.text.strip())[0][0]
-    return italic or H.mostly_caps(vis)
-
-
-def quote_documents(blocks: list[Block], draft) -> None:
-    """Epistolary chapters: the letters and journals after a document title are quoted."""
-    markers = draft.markers
-    inside = False
-    for k, b in enumerate(blocks):
-        if b.kind == "heading":
-            inside = False
-            continue
-        if _is_document_title(b, markers):
-            inside = True
-            draft.explain(b.line, "document", markers.strip(b.text)[:50])
-            continue
-        if not inside:
-            continue
-        vis = markers.strip(b.text).strip()
-        prev = blocks[k - 1]
-        if vis.startswith("(") and vis.endswith(")") and _is_document_title(prev, markers):
-            continue
-        if b.kind in ("para", "lines"):
-            b.quote = True
-
-
-SALUTATION = re.compile(r"^(?:My\s+)?(?:Dear|Dearest|Beloved|Honou?red|Sir|Madam|Gentlemen)\b"
-                        r"(?!\s+me\b)[^.!?“”\"]{0,50}[,:—]")
-SIGNATURE_STOP = {"Yes", "No", "Well", "Oh", "Ah", "Nothing", "Nobody", "Never", "Silence",
-                  "Good", "Why", "What", "Adieu", "Farewell", "Amen", "Thanks", "Enough"}
-
-
-def _is_signature(text: str) -> bool:
-    words = text.rstrip(".,").split()
-    return 1 <= len(words) <= 4 and all(w[:1].isupper() for w in words) and \
-        words[0].strip(".,") not in SIGNATURE_STOP and not re.search(r"[!?“”\"‘]", text)
-
-
-def quote_letters(blocks: list[Block], draft) -> None:
-    """A letter (a salutation, then the body, then a signature) is quoted."""
-    markers = draft.markers
-    k = 0
-    while k < len(blocks):
-        b = blocks[k]
-        if b.kind != "para" or b.quote or not SALUTATION.match(markers.strip(b.text)):
-            k += 1
-            continue
-        end = None
-        for j in range(k + 1, min(len(blocks), k + 16)):
-            c = blocks[j]
-            if c.kind in ("heading", "break"):
-                break
-            if c.kind == "para" and _is_signature(markers.strip(c.text).strip()):
-                end = j
-                break
-        if end is None:
-            k += 1
-            continue
-        while end + 1 < len(blocks) and blocks[end + 1].kind == "para" and \
-                re.match(r"P\.\s?S\.", markers.strip(blocks[end + 1].text)):
-            end += 1
-        for c in blocks[k:end + 1]:
-            if c.kind in ("para", "lines"):
-                c.quote = True
-        draft.explain(b.line, "letter", f"letter quoted up to line {blocks[end].line}")
-        k = end + 1
-
-
 def _offset_with_markers(text: str, markers, visible_offset: int) -> int:
     """Index in ``text`` of the ``visible_offset``-th visible character."""
-    count = 0
-    for idx, (is_marker, piece) in enumerate([(False, text)]):
-        pass
-    pos = 0
+    count = pos = 0
     pieces = list(markers.pattern.finditer(text))
     for m in pieces:
         n = m.start() - pos
