@@ -463,6 +463,14 @@ def test_fixture_rebuild_is_byte_identical(fixture_book, tmp_path):
     same_bytes_in_a_fresh_process(fixture_book, FIXTURES / "book.md", tmp_path)
 
 
+def test_no_accessibility_claim_without_a_language(tmp_path):
+    book = make_book(tmp_path, "---\ntitle: Untold\n---\n\nA text in no known language.\n", "x")
+    root = book.reader.trailer["/Root"]
+    assert "/StructTreeRoot" in root          # still tagged
+    xmp = root["/Metadata"].get_data() if "/Metadata" in root else b""
+    assert b"pdfuaid" not in xmp, "claims PDF/UA without a language"
+
+
 def test_options_are_checked():
     from pipeline.diagnostics import PipelineError
     from pipeline.writers.pdf import PdfOptions

@@ -334,13 +334,15 @@ def write_pdf(doc, options: PdfOptions | None = None) -> bytes:
                   date=doc.date.strftime("%Y-%m-%dT%H:%M:%SZ"),
                   stylesheet="\n".join([font_css(), css("base.css", "print.css"),
                                         page_css(doc, options)]))
-    variant = "pdf/a-3u" if options.pdf_a else "pdf/ua-1"
+    # WeasyPrint declares PDF/UA-1 even without a language; claim it only when it holds.
+    accessible = doc.language not in ("", "und")
+    variant = "pdf/a-3u" if options.pdf_a else "pdf/ua-1" if accessible else None
     with source_date(doc):
         document = weasyprint.HTML(string=html, base_url=fonts.cache_dir().resolve().as_uri() + "/",
                                    url_fetcher=local_fetcher()).render()
         if options.even_pages and len(document.pages) % 2:
             document = pad_to_even(document, html)
-        if options.pdf_a:
+        if options.pdf_a and accessible:
             declare_ua(document)
         with cached_page_references():
             return document.write_pdf(pdf_variant=variant, pdf_tags=True,
