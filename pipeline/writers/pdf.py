@@ -158,16 +158,17 @@ BLOCKS = {"p", "div", "blockquote", "li", "dd", "h1", "h2", "h3", "h4", "h5", "h
           "figure", "pre"}
 
 
-def place_notes(body, notes, longest: int) -> None:
+def place_notes(body, notes, longest: int, as_blocks: frozenset = frozenset()) -> set[str]:
     """Put each note where it is referenced, numbered afresh in each chapter.
 
     A note becomes a span WeasyPrint floats to the foot of the page.  WeasyPrint floats
     only inline content well, so its paragraphs become runs separated by line breaks; and
     it cannot split a note across pages (an overlong one overflows the page and is lost),
     so a note longer than ``longest`` characters is set instead as a block of small type
-    after the paragraph that calls it.
+    after the paragraph that calls it (so is any note in ``as_blocks``).  Returns the ids
+    of the notes left to float.
     """
-    number, unit = 0, None
+    number, unit, floating = 0, None, set()
     for ref in note_refs(body):
         section = next((a for a in ref.iterancestors("section")
                         if {"chapter", "part"} & set((a.get("class") or "").split())), None)
@@ -176,8 +177,11 @@ def place_notes(body, notes, longest: int) -> None:
         number += 1
         li = notes.get(note_id(ref))
         blocks = ([b for b in li if b.tag in BLOCKS] or [li]) if li is not None else []
-        if len("".join(li.itertext()) if li is not None else "") <= longest:
-            note = etree.Element("span", {"class": "footnote", "data-n": str(number)})
+        if len("".join(li.itertext()) if li is not None else "") <= longest \
+                and note_id(ref) not in as_blocks:
+            floating.add(note_id(ref))
+            note = etree.Element("span", {"class": "footnote", "data-n": str(number),
+                                          "data-note": note_id(ref)})
             for i, block in enumerate(blocks):
                 block = copy.deepcopy(block)
                 if i:
@@ -207,6 +211,19 @@ def place_notes(body, notes, longest: int) -> None:
         while paragraph.getparent().tag in {"blockquote", "li", "ol", "ul", "dd", "dl", "table"}:
             paragraph = paragraph.getparent()
         paragraph.addnext(aside)
+    return floating
+
+
+def placed_notes(document) -> set[str]:
+    """The notes WeasyPrint actually set in a footnote area."""
+    found = set()
+    for page in document.pages:
+        for area in page._page_box.children:
+            if type(area).__name__ == "FootnoteAreaBox":
+                found.update(box.element.get("data-note") for box in area.descendants()
+                             if getattr(box, "element", None) is not None
+                             and box.element.get("data-note"))
+    return found
 
 
 def split_verse(body) -> None:
@@ -317,14 +334,12 @@ def imprint(doc, options: PdfOptions) -> list[tuple[str, str]]:
     return rows
 
 
-def write_pdf(doc, options: PdfOptions | None = None) -> bytes:
-    import weasyprint
-
-    options = options or PdfOptions.from_meta(doc.meta)
+def book_html(doc, options: PdfOptions, as_blocks: frozenset = frozenset()) -> tuple[str, set]:
+    """The paged-media HTML of the book, and the ids of its notes set as page-foot floats."""
     body = doc.body_copy()
     entries = mark_structure(doc, body, options)
     split_verse(body)
-    place_notes(body, doc.notes, longest_note(options))
+    floating = place_notes(body, doc.notes, longest_note(options), as_blocks)
     chapters = [e for e in entries if e["kind"] == "chapter"]
     subjects = doc.meta.get("subjects") or []
     html = render("pdf.html", doc=doc, body=to_html(body),
@@ -334,12 +349,21 @@ def write_pdf(doc, options: PdfOptions | None = None) -> bytes:
                   date=doc.date.strftime("%Y-%m-%dT%H:%M:%SZ"),
                   stylesheet="\n".join([font_css(), css("base.css", "print.css"),
                                         page_css(doc, options)]))
-    # WeasyPrint declares PDF/UA-1 even without a language; claim it only when it holds.
+    return html, floating
+
+
+def write_pdf(doc, options: PdfOptions | None = None) -> bytes:
+    options = options or PdfOptions.from_meta(doc.meta)
+    # WeasyPrint claims PDF/UA-1 even without a language; claim it only when it holds.
     accessible = doc.language not in ("", "und")
     variant = "pdf/a-3u" if options.pdf_a else "pdf/ua-1" if accessible else None
     with source_date(doc):
-        document = weasyprint.HTML(string=html, base_url=fonts.cache_dir().resolve().as_uri() + "/",
-                                   url_fetcher=local_fetcher()).render()
+        html, floating = book_html(doc, options)
+        document = lay_out(html)
+        lost = floating - placed_notes(document)
+        if lost:   # WeasyPrint drops a deferred note now and then: set those in the text
+            html, _ = book_html(doc, options, frozenset(lost))
+            document = lay_out(html)
         if options.even_pages and len(document.pages) % 2:
             document = pad_to_even(document, html)
         if options.pdf_a and accessible:
@@ -347,6 +371,13 @@ def write_pdf(doc, options: PdfOptions | None = None) -> bytes:
         with cached_page_references():
             return document.write_pdf(pdf_variant=variant, pdf_tags=True,
                                       pdf_identifier=doc.identifier.encode())
+
+
+def lay_out(html: str):
+    import weasyprint
+
+    return weasyprint.HTML(string=html, base_url=fonts.cache_dir().resolve().as_uri() + "/",
+                           url_fetcher=local_fetcher()).render()
 
 
 @contextmanager
@@ -373,12 +404,7 @@ def cached_page_references():
 
 def pad_to_even(document, html: str):
     """Append one blank page of the same geometry, without laying the book out again."""
-    import weasyprint
-
-    head = html.split("<body", 1)[0]
-    blank = weasyprint.HTML(string=head + '<body><div class="pad"></div></body></html>',
-                            base_url=fonts.cache_dir().resolve().as_uri() + "/",
-                            url_fetcher=local_fetcher()).render()
+    blank = lay_out(html.split("<body", 1)[0] + '<body><div class="pad"></div></body></html>')
     return document.copy([*document.pages, blank.pages[-1]])
 
 
