@@ -20,13 +20,10 @@ import yaml
 from lxml import etree, html as lxml_html
 
 from .diagnostics import PipelineError, Report, error
-from .safety import inside, sanitize_fragment
+from .safety import PANDOC_HEAP, PANDOC_LIMITS, inside, sanitize_fragment
 
 FRONT_MATTER = re.compile(r"\A---\n(.*?\n)(?:---|\.\.\.)\n", re.S)
-# --sandbox: pandoc reads no file and fetches no URL while converting.  +RTS -M bounds
-# its heap, so a pathological input ends in a clear error instead of exhausting memory.
-PANDOC_ARGS = ["--section-divs", "--wrap=none", "--sandbox", "--syntax-highlighting=none"]
-PANDOC_HEAP = os.environ.get("PIPELINE_PANDOC_HEAP", "2g")
+PANDOC_ARGS = ["--section-divs", "--wrap=none", "--syntax-highlighting=none"]
 UUID_NAMESPACE = uuid.UUID("9b7e2d4c-3f1a-5e8b-a6d0-7c1f2e3d4b5a")
 
 
@@ -45,7 +42,7 @@ def pandoc_html(body: str) -> str:
 
     try:
         return pypandoc.convert_text(body, "html5", format="markdown",
-                                     extra_args=[*PANDOC_ARGS, "+RTS", f"-M{PANDOC_HEAP}", "-RTS"])
+                                     extra_args=[*PANDOC_ARGS, *PANDOC_LIMITS])
     except RuntimeError as exc:
         message = str(exc).strip().splitlines()[-1] if str(exc).strip() else "pandoc failed"
         if "heap" in str(exc).lower():

@@ -10,12 +10,16 @@
 """
 from __future__ import annotations
 
+import os
 import re
 import zipfile
 from pathlib import Path
 
 from .diagnostics import Report
 
+# pandoc reads no file and fetches no URL (--sandbox), and its heap is bounded.
+PANDOC_HEAP = os.environ.get("PIPELINE_PANDOC_HEAP", "2g")
+PANDOC_LIMITS = ["--sandbox", "+RTS", f"-M{PANDOC_HEAP}", "-RTS"]
 MAX_SOURCE_BYTES = 64 * 1024 * 1024
 MAX_UNZIPPED_BYTES = 256 * 1024 * 1024
 MAX_ZIP_ENTRIES = 10_000
@@ -113,7 +117,8 @@ DANGEROUS = {"script", "style", "iframe", "frame", "frameset", "object", "embed"
              "form", "input", "button", "textarea", "select", "option", "link", "meta", "base",
              "svg", "math", "template", "noscript", "video", "audio", "source", "track",
              "canvas", "portal", "img", "picture", "param", "dialog"}
-WITH_CONTENT = {"script", "style", "iframe", "object", "embed", "applet", "template",
+# Elements whose content goes with them (never void ones such as embed or img).
+WITH_CONTENT = {"script", "style", "iframe", "object", "applet", "template",
                 "noscript", "svg", "math", "frameset", "select", "textarea", "video", "audio",
                 "canvas"}
 SAFE_ATTRS = {"class", "id", "lang", "title", "dir"}
@@ -134,11 +139,16 @@ def _clean_tag(m: re.Match) -> str:
 
 
 def sanitize_markdown(text: str, report: Report, first_line: int = 1) -> str:
-    """Drop dangerous raw HTML (with its content where it has any) and unsafe attributes."""
+    """Drop dangerous raw HTML (with its content where it has any) and unsafe attributes.
+
+    Code spans and blocks, and HTML comments (inert; the normalizer records removed
+    contents lists in them), are left as they are.
+    """
     if "<" not in text:
         return text
-    out, pos = [], 0
-    protected = [(m.start(), m.end()) for m in CODE.finditer(text)]
+    out = []
+    protected = [(m.start(), m.end()) for m in CODE.finditer(text)] + \
+        [(m.start(), m.end()) for m in COMMENT.finditer(text)]
 
     def in_code(i):
         return any(a <= i < b for a, b in protected)
@@ -147,8 +157,6 @@ def sanitize_markdown(text: str, report: Report, first_line: int = 1) -> str:
         return text.count("\n", 0, i) + first_line
 
     removed: dict[str, int] = {}
-    text = COMMENT.sub(lambda m: m.group(0) if in_code(m.start()) else "", text)
-    protected = [(m.start(), m.end()) for m in CODE.finditer(text)]
     i = 0
     while True:
         m = TAG.search(text, i)
@@ -165,7 +173,8 @@ def sanitize_markdown(text: str, report: Report, first_line: int = 1) -> str:
             i = m.end()
             if name in WITH_CONTENT and not m.group(1) and not m.group(4):
                 end = re.compile(rf"</{re.escape(name)}\s*>", re.I).search(text, i)
-                i = end.end() if end else len(text)
+                if end:         # unclosed: only the tag goes, never the rest of the text
+                    i = end.end()
             continue
         cleaned = _clean_tag(m)
         if cleaned != m.group(0):

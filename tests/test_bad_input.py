@@ -136,7 +136,7 @@ def test_awkward_file_names(tmp_path):
         (src / n).write_text(GOOD)
     out = tmp_path / "out"
     run_pipeline("build", "--source-dir", src, "-o", out, "--formats", "html")
-    built = sorted(p.name for p in out.iterdir() if not p.name.startswith("."))
+    built = sorted(p.name for p in out.iterdir() if p.is_dir() and not p.name.startswith("."))
     assert built == ["bucher-uber-arger", "semi-colon-rm-rf-x-q", "with-spaces"]
     assert (tmp_path / "source" / names[2]).exists()
 

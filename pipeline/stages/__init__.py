@@ -16,6 +16,8 @@ import yaml
 
 from ..diagnostics import Report
 from . import decode, gutenberg, metadata, structure, typography
+from ..safety import PANDOC_LIMITS, sanitize_markdown
+from .lossless import check_lossless
 from .markup import Markers
 
 # Source kinds: plain text goes through structure detection; Markdown keeps its own;
@@ -43,6 +45,7 @@ class Draft:
     note_count: int = 0
     decisions: list = field(default_factory=list)  # (line, kind, what) for --explain
     lang: str | None = None
+    decoded: str = ""              # the whole decoded source, for the lossless check
 
     def explain(self, line, kind: str, what: str) -> None:
         self.decisions.append((line, kind, what))
@@ -58,10 +61,23 @@ def _pandoc_to_markdown(draft):
         src = Path(tmp) / ("source" + draft.path.suffix.lower())
         src.write_bytes(draft.raw)
         md = pypandoc.convert_file(str(src), "markdown-smart", format=draft.kind,
-                                   extra_args=["--wrap=none", "--markdown-headings=atx"])
+                                   extra_args=["--wrap=none", "--markdown-headings=atx",
+                                               *PANDOC_LIMITS])
     draft.raw = md.encode("utf-8")
     draft.report.info(1, "I-PANDOC", f"read as {draft.kind} with pandoc")
     draft.kind = "markdown"
+    return draft
+
+
+def _sanitize(draft):
+    """Markdown (written, or converted by pandoc) loses raw HTML that could act or fetch."""
+    if draft.kind == "markdown":
+        draft.text = sanitize_markdown(draft.text, draft.report)
+    return draft
+
+
+def _keep_decoded(draft):
+    draft.decoded = draft.text
     return draft
 
 
@@ -97,7 +113,7 @@ def _language(draft):
     return draft
 
 
-STAGES = [_pandoc_to_markdown, decode.run, _markers, gutenberg.run, structure.run,
+STAGES = [_pandoc_to_markdown, decode.run, _keep_decoded, _sanitize, _markers, gutenberg.run, structure.run,
           _markdown, typography.run, _language, _render, metadata.run]
 
 
@@ -112,7 +128,10 @@ def normalize(path: Path, raw: bytes | None = None, sidecar: dict | None = None,
               report: Report | None = None) -> tuple[str, dict, Report]:
     """Return (markdown, metadata, report) for the source at ``path``."""
     draft = run_stages(path, raw, sidecar, report)
-    return render_markdown(draft.meta, draft.text), draft.meta, draft.report
+    markdown = render_markdown(draft.meta, draft.text)
+    if draft.kind == "text":        # every word of the source must have come through
+        draft.report.items.extend(check_lossless(draft.decoded, markdown, str(path)))
+    return markdown, draft.meta, draft.report
 
 
 def run_stages(path, raw=None, sidecar=None, report=None) -> Draft:
