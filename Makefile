@@ -10,7 +10,7 @@ OUT    ?= output
 ARGS   ?=
 
 .DEFAULT_GOAL := all
-.PHONY: all install pdf epub html check test test-fast bench dist serve clean distclean
+.PHONY: all install pdf epub html check test test-fast bench bench-normalize dist serve clean distclean
 PORT   ?= 8000
 
 # The pipeline decides per edition what is stale (see pipeline/build.py); the stamp only
@@ -54,6 +54,15 @@ serve: all
 # Speed and memory against pandoc and WeasyPrint on their own; writes BENCHMARKS.md.
 bench: $(STAMP)
 	$(PY) -m pipeline.bench $(ARGS)
+
+# The normalizer against the gold structure in ../shared/normalizer-bench.
+NBENCH := ../shared/normalizer-bench
+bench-normalize: $(STAMP)
+	@mkdir -p build/bench-normalize
+	@for f in ../shared/corpus/*.txt; do \
+	  $(PY) -m pipeline normalize "$$f" -o "build/bench-normalize/$$(basename "$$f" .txt).md" 2>/dev/null || exit 1; \
+	done
+	$(PY) $(NBENCH)/score.py build/bench-normalize --src ../shared/corpus $(ARGS)
 
 clean:
 	rm -rf $(OUT) dist build .pytest_cache

@@ -102,6 +102,11 @@ def cmd_normalize(args) -> int:
 
     path = Path(args.source)
     sidecar = load_sidecar(path.with_name(path.stem + ".yaml"))
+    if args.explain:
+        from .stages import explain
+
+        print("\n".join(explain(path, sidecar=sidecar)))
+        return 0
     markdown, _, report = normalize(path, sidecar=sidecar)
     emit(report.items, min_severity="info" if args.verbose else WARNING)
     if args.output:
@@ -149,7 +154,9 @@ def parser() -> argparse.ArgumentParser:
     n = sub.add_parser("normalize", help="print the normalized Markdown of one source")
     n.add_argument("source")
     n.add_argument("-o", "--output", help="write to this file instead of standard output")
-    n.add_argument("-v", "--verbose", action="store_true")
+    n.add_argument("--explain", action="store_true",
+                   help="list every structural decision (headings, notes, verse…) with its line")
+    n.add_argument("-v", "--verbose", action="store_true", help="also show informational notes")
     n.set_defaults(func=cmd_normalize)
     c = sub.add_parser("check", help="run the validators over built editions")
     c.add_argument("dir", nargs="?", default="output")
