@@ -17,7 +17,7 @@ import signal
 import sys
 import time
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from .diagnostics import ERROR, Diagnostic, PipelineError, Report
@@ -263,7 +263,9 @@ def build_text(source: Source, formats: list[str], out_dir: Path, keys: dict[str
             state[fmt] = keys[fmt]
     except PipelineError as exc:
         result.failed = True
-        report.items.extend(d for d in exc.diagnostics if d not in report.items)
+        # Writers and the parser speak of "<metadata>" or "<markdown>": name the source.
+        report.items.extend(replace(d, path=source.name) if d.path.startswith("<") else d
+                            for d in exc.diagnostics if d not in report.items)
     except MemoryError:     # allocate nothing here: the limits are lifted first, below
         result.failed = True
     except Exception as exc:  # a vanished file, a bug or a tool failure
