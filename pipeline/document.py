@@ -293,43 +293,88 @@ def _drop_keep_tail(el) -> None:
     parent.remove(el)
 
 
+HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
+# A reading unit (an EPUB file, a web page) larger than this is split at the next level.
+MAX_UNIT_CHARS = 60_000
+
+
+def _heading(section):
+    return next((c for c in section if c.tag in HEADINGS), None)
+
+
+def _level(section, parent_level: int) -> int:
+    h = _heading(section)
+    return int(h.tag[1]) if h is not None else parent_level + 1
+
+
+def _largest_unit(body, unit_level: int) -> int:
+    """The size in characters of the largest unit if the text were split at unit_level."""
+    largest, stack = 0, [(s, 0) for s in body if s.tag == "section"]
+    while stack:
+        section, parent = stack.pop()
+        level = _level(section, parent)
+        subsections = [c for c in section if c.tag == "section"]
+        if level < unit_level and subsections:
+            intro = sum(len("".join(c.itertext())) for c in section if c.tag != "section")
+            largest = max(largest, intro)
+            stack.extend((sub, level) for sub in subsections)
+        else:
+            largest = max(largest, len("".join(section.itertext())))
+    return largest
+
+
+def unit_level(doc: Document) -> int:
+    """The heading level whose sections become reading units (files, pages, openings).
+
+    The top level, or the one below it when the top level holds parts (at least twice as
+    many headings below as at the top: War and Peace's books, Hamlet's acts); then deeper
+    while a unit would still be too large to open comfortably (Gibbon's volume).
+    """
+    levels = sorted({h.level for h in doc.headings})
+    if not levels:
+        return 1
+    count = {lv: sum(1 for h in doc.headings if h.level == lv) for lv in levels}
+    i = 1 if len(levels) > 1 and count[levels[1]] >= 2 * count[levels[0]] else 0
+    while i + 1 < len(levels) and _largest_unit(doc.body, levels[i]) > MAX_UNIT_CHARS:
+        i += 1
+    return levels[i]
+
+
 def split_chapters(doc: Document) -> list[Chapter]:
     """Split the body into reading units following the heading hierarchy.
 
-    The top heading level present is the unit; when the level below it also exists and
-    the top level looks like parts (few, each holding several chapters), a part becomes
-    its own short unit (its heading and any text before its first chapter) and each of its
-    chapters a unit.  Text before the first heading is a unit of its own ("opening").
+    Sections at the unit level (see ``unit_level``) are chapters.  A section above it that
+    holds sections is a part: its own short unit (heading and any text before its first
+    subsection), followed by its subsections' units.  Text before the first heading is a
+    unit of its own ("text-start").
     """
-    body = doc.body
-    top_sections = [el for el in body if el.tag == "section"]
+    level_of_units = unit_level(doc)
     units: list[Chapter] = []
-    lead = [el for el in body if el.tag != "section"]
-    if lead or not top_sections:
+    lead = [el for el in doc.body if el.tag != "section"]
+    if lead or not any(el.tag == "section" for el in doc.body):
         div = etree.Element("section", id="text-start")
         for el in lead:
             div.append(copy.deepcopy(el))
         units.append(Chapter("text-start", doc.title, 1, "section", div))
-    nested = sum(1 for s in top_sections for c in s if c.tag == "section")
-    as_parts = len(top_sections) > 0 and nested >= 2 * len(top_sections)
-    for section in top_sections:
-        h = next((c for c in section if c.tag in {"h1", "h2", "h3", "h4", "h5", "h6"}), None)
+
+    def walk(section, parent_level: int) -> None:
+        h = _heading(section)
         title = text_of(h) if h is not None else doc.title
-        level = int(h.tag[1]) if h is not None else 1
-        if as_parts and any(c.tag == "section" for c in section):
-            head = etree.Element("section", {k: v for k, v in section.attrib.items()})
+        level = int(h.tag[1]) if h is not None else parent_level + 1
+        subsections = [c for c in section if c.tag == "section"]
+        if level < level_of_units and subsections:
+            head = etree.Element("section", dict(section.attrib))
             for c in section:
                 if c.tag != "section":
                     head.append(copy.deepcopy(c))
             units.append(Chapter(section.get("id"), title, level, "part", head))
-            for sub in (c for c in section if c.tag == "section"):
-                sh = next((c for c in sub if c.tag in {"h1", "h2", "h3", "h4", "h5", "h6"}), None)
-                units.append(Chapter(sub.get("id"), text_of(sh) if sh is not None else title,
-                                     int(sh.tag[1]) if sh is not None else level + 1,
-                                     "chapter", copy.deepcopy(sub)))
+            for sub in subsections:
+                walk(sub, level)
         else:
-            units.append(Chapter(section.get("id"), title, level, "chapter",
-                                 copy.deepcopy(section)))
+            units.append(Chapter(section.get("id"), title, level, "chapter", copy.deepcopy(section)))
+
+    for section in (el for el in doc.body if el.tag == "section"):
+        walk(section, 0)
     for n, unit in enumerate(units, 1):
         unit.number = n
     return units

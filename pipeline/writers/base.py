@@ -51,3 +51,25 @@ def note_refs(el):
 
 def note_id(ref) -> str:
     return ref.get("href", "").lstrip("#").split("#")[-1]
+
+
+def verse_lines(block) -> list:
+    """Empty a pandoc line block and return its lines as spans of class verse-line.
+
+    Each line becomes a box of its own, so a line too long for the measure can hang-indent
+    (print, e-book).  The caller puts them back, with or without line breaks between.
+    """
+    lines, current = [], etree.Element("span", {"class": "verse-line"})
+    current.text = block.text
+    for child in list(block):
+        if child.tag == "br":
+            lines.append(current)
+            current = etree.Element("span", {"class": "verse-line"})
+            current.text = (child.tail or "").lstrip("\n")
+        else:
+            current.append(child)
+    lines.append(current)
+    block.text = None
+    for child in list(block):
+        block.remove(child)
+    return lines

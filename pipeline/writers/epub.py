@@ -22,7 +22,7 @@ from lxml import etree
 
 from .. import cover as covers
 from ..document import UUID_NAMESPACE, text_of
-from .base import css, note_id, note_refs, render
+from .base import css, note_id, note_refs, render, verse_lines
 
 OPS = "http://www.idpf.org/2007/ops"
 EPUB_TYPE = f"{{{OPS}}}type"
@@ -306,20 +306,9 @@ def _backlink(paragraph, ref_id, number, doc) -> None:
 
 
 def _split_lines(block) -> None:
-    """Verse: each line of a pandoc line block becomes a span that can hang-indent."""
-    lines, current = [], etree.Element("span", {"class": "verse-line"})
-    current.text = block.text
-    for child in list(block):
-        if child.tag == "br":
-            lines.append(current)
-            current = etree.Element("span", {"class": "verse-line"})
-            current.text = (child.tail or "").lstrip("\n")
-        else:
-            current.append(child)
-    lines.append(current)
+    """Verse: one span per line (it can hang-indent), with <br/> kept for readers without CSS."""
+    lines = verse_lines(block)
     block.text = "\n"
-    for child in list(block):
-        block.remove(child)
     for n, line in enumerate(lines):
         block.append(line)
         if n < len(lines) - 1:

@@ -17,7 +17,7 @@ from lxml import etree
 
 from .. import fonts
 from ..diagnostics import error
-from .base import css, note_id, note_refs, render, to_html
+from .base import css, note_id, note_refs, render, to_html, verse_lines
 
 # Trim sizes: (width, height) in mm, body font size in pt.
 TRIMS = {
@@ -229,20 +229,7 @@ def placed_notes(document) -> set[str]:
 def split_verse(body) -> None:
     """One block per verse line, so a line too long for the measure gets a hanging indent."""
     for block in body.xpath('.//div[contains(concat(" ", @class, " "), " line-block ")]'):
-        lines, current = [], etree.Element("span", {"class": "verse-line"})
-        current.text = block.text
-        for child in list(block):
-            if child.tag == "br":
-                lines.append(current)
-                current = etree.Element("span", {"class": "verse-line"})
-                current.text = (child.tail or "").lstrip("\n")
-            else:
-                current.append(child)
-        lines.append(current)
-        block.text = None
-        for child in list(block):
-            block.remove(child)
-        for line in lines:
+        for line in verse_lines(block):
             if line.text or len(line):
                 line.tail = "\n"
                 block.append(line)
