@@ -117,14 +117,21 @@ class Book:
                 line = line.strip()
                 if not line or line == "Contents":
                     continue
-                m = re.fullmatch(r"(.*?)[\s.]*?\s(\d+)", line)
-                if m and re.search(r"\.\s?\.|\s{3}", line):
-                    entries.append((" ".join(f"{pending} {m.group(1)}".split()).rstrip(" ."),
-                                    int(m.group(2))))
+                m = re.fullmatch(r"(.*?)[\s.]*?[\s.](\d+)", line)
+                # Leaders, a wide gap, or (a title filling the line) a full stop and the number.
+                if m and re.search(r"\.\s?\.|\s{3}|\.\s?\d+$", line):
+                    title = " ".join(join(pending, m.group(1)).split()).rstrip(" .")
+                    entries.append((title, int(m.group(2))))
                     pending = ""
                 elif not re.fullmatch(r"\d+", line):
-                    pending += " " + line
+                    pending = join(pending, line)
         return entries
+
+
+def join(first: str, rest: str) -> str:
+    """Join a title wrapped over two contents lines; a dash at a line end takes no space."""
+    first = first.rstrip()
+    return first + ("" if first.endswith("—") or not first else " ") + rest.strip()
 
 
 def make_book(tmp: Path, markdown: str, slug: str, **meta) -> Book:
