@@ -145,7 +145,10 @@ def sanitize_markdown(text: str, report: Report, first_line: int = 1) -> str:
     contents lists in them), are left as they are.
     """
     if "<" not in text:
-        return text
+        return SCRIPT_URL.sub(lambda m: _drop_url(m, text, report, first_line), text)
+    # Raw HTML in pandoc's raw attribute syntax (`<x>`{=html}, ```{=html} blocks) is HTML
+    # too, though it looks like code: sanitize what is inside, drop it if nothing is left.
+    text = RAW_HTML.sub(lambda m: _clean_raw(m, report, text, first_line), text)
     out = []
     protected = [(m.start(), m.end()) for m in CODE.finditer(text)] + \
         [(m.start(), m.end()) for m in COMMENT.finditer(text)]
@@ -187,6 +190,21 @@ def sanitize_markdown(text: str, report: Report, first_line: int = 1) -> str:
                     "scripts, frames, forms, embedded objects or styles from a source")
     result = "".join(out)
     return SCRIPT_URL.sub(lambda m: _drop_url(m, result, report, first_line), result)
+
+
+RAW_HTML = re.compile(r"^(?P<fence>```+|~~~+)[ \t]*\{=html5?\}[ \t]*\n(?P<block>.*?)^(?P=fence)[ \t]*$"
+                      r"|(?P<ticks>`+)(?P<inline>.+?)(?P=ticks)\{=html5?\}", re.S | re.M)
+
+
+def _clean_raw(m: re.Match, report: Report, text: str, first_line: int) -> str:
+    inner = m.group("block") if m.group("block") is not None else m.group("inline")
+    line = text.count("\n", 0, m.start()) + first_line
+    cleaned = sanitize_markdown(inner, report, line)
+    if not cleaned.strip():
+        return ""
+    if m.group("block") is not None:
+        return f"{m.group('fence')}{{=html}}\n{cleaned}{m.group('fence')}"
+    return f"{m.group('ticks')}{cleaned}{m.group('ticks')}{{=html}}"
 
 
 # A Markdown link or image destination, or an autolink, with a scheme that runs code.

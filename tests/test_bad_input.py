@@ -82,6 +82,14 @@ def test_nul_bytes(tmp_path):
     expect_error(tmp_path, "nul.txt", b"Title\n\nline two\nbad \x00 byte here\n", "E-BINARY", 4)
 
 
+def test_undecodable_bytes(tmp_path):
+    import random
+
+    rng = random.Random(1)
+    junk = bytes(rng.randrange(128, 256) for _ in range(3000))
+    expect_error(tmp_path, "junk.txt", junk, "E-DECODE", 1)
+
+
 def test_twenty_megabytes_without_newline(tmp_path):
     expect_error(tmp_path, "oneline.txt", "word " * (4 * 2**20), "E-LINE-TOO-LONG", 1)
 

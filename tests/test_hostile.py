@@ -165,3 +165,72 @@ def test_dangerous_containers_refused(tmp_path, name, content, code, line):
     assert proc.returncode == 1
     assert f"{name}:{line}: error[{code}]" in proc.stderr, proc.stderr
     assert "root:x:0" not in proc.stderr
+
+
+HOSTILE_HTML = """<!DOCTYPE html>
+<html><head><title>Hostile page</title>
+<link rel="stylesheet" href="http://{host}/page.css">
+<style>body {{ background: url(http://{host}/page-bg.png) }}</style>
+<script src="http://{host}/page.js"></script></head>
+<body><h1>Hostile page</h1>
+<p onmouseover="steal()">First paragraph of the page stays.</p>
+<iframe src="http://{host}/page-frame"></iframe>
+<p><img src="http://{host}/page-img.png" alt="a picture"> <a href="javascript:alert(1)">link</a></p>
+<form action="http://{host}/page-form"><input name="q"></form>
+<p>Last paragraph of the page stays.</p>
+</body></html>
+"""
+
+
+def _epub_with(xhtml: str) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("mimetype", "application/epub+zip", compress_type=zipfile.ZIP_STORED)
+        z.writestr("META-INF/container.xml", '<?xml version="1.0"?><container version="1.0" '
+                   'xmlns="urn:oasis:names:tc:opendocument:xmlns:container"><rootfiles>'
+                   '<rootfile full-path="content.opf" media-type="application/oebps-package+xml"/>'
+                   '</rootfiles></container>')
+        z.writestr("content.opf", '<?xml version="1.0"?><package xmlns="http://www.idpf.org/2007/opf" '
+                   'version="3.0" unique-identifier="id"><metadata xmlns:dc="http://purl.org/dc/elements/1.1/">'
+                   '<dc:identifier id="id">x</dc:identifier><dc:title>Hostile book</dc:title>'
+                   '<dc:language>en</dc:language></metadata><manifest><item id="c" href="c.xhtml" '
+                   'media-type="application/xhtml+xml"/></manifest><spine><itemref idref="c"/></spine></package>')
+        z.writestr("c.xhtml", xhtml)
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize("name", ["page.html", "book.epub"])
+def test_hostile_html_and_epub_sources(tmp_path, server, name):
+    src = tmp_path / "source"
+    src.mkdir()
+    page = HOSTILE_HTML.format(host=server)
+    if name.endswith(".epub"):
+        xhtml = page.replace("<!DOCTYPE html>\n<html>", '<?xml version="1.0" encoding="utf-8"?>\n'
+                             '<html xmlns="http://www.w3.org/1999/xhtml">')
+        xhtml = xhtml.replace('<input name="q">', '<input name="q"/>').replace('alt="a picture">', 'alt="a picture"/>')
+        xhtml = xhtml.replace('<link rel="stylesheet" href="http://%s/page.css">' % server,
+                              '<link rel="stylesheet" href="http://%s/page.css"/>' % server)
+        (src / name).write_bytes(_epub_with(xhtml))
+    else:
+        (src / name).write_text(page)
+    out = tmp_path / "out"
+    proc = run_pipeline("build", "--source-dir", src, "-o", out, check=False)
+    assert proc.returncode == 0, proc.stderr
+    slug = name.split(".")[0]
+    texts = edition_texts(out / slug)
+    assert any("Last paragraph of the page stays" in t for t in texts.values())
+    for edition, text in texts.items():
+        text = re.sub(r'<script type="application/ld\+json">([^<]*)</script>',
+                      lambda m: json.loads(m.group(1)) and "", text)
+        for bad in ["<script", "onmouseover", "<iframe", "<form", "<input", "javascript:", "steal()"]:
+            assert bad not in text, f"{bad!r} reached {edition}"
+    assert Recorder.requests == [], f"the build fetched {Recorder.requests}"
+
+
+def test_entities_in_epub_source_refused(tmp_path):
+    src = tmp_path / "source"
+    src.mkdir()
+    (src / "xxe.epub").write_bytes(_epub_with(EXTERNAL))
+    proc = run_pipeline("build", "--source-dir", src, "-o", tmp_path / "out", "--formats", "html",
+                        check=False)
+    assert proc.returncode == 1 and "xxe.epub:1: error[E-XML-ENTITY]" in proc.stderr, proc.stderr
