@@ -77,6 +77,9 @@ class Document:
     notes: dict[str, etree._Element] = field(default_factory=dict)  # id -> <li>
     source_name: str = ""
     base_dir: Path | None = None             # the source's folder (its images, its cover)
+    # Whether the edition has a real date (metadata, or SOURCE_DATE_EPOCH given by the
+    # user when the document was made) rather than the fixed fallback used for timestamps.
+    date_given: bool = False
 
     @classmethod
     def from_markdown(cls, markdown: str, slug: str, source_name: str = "",
@@ -112,7 +115,8 @@ class Document:
                 notes[li.get("id")] = li
             section.getparent().remove(section)
         return cls(slug=slug, meta=meta, body=root, notes=notes, source_name=source_name,
-                   base_dir=base_dir)
+                   base_dir=base_dir,
+                   date_given=bool(meta.get("date") or os.environ.get("SOURCE_DATE_EPOCH")))
 
     # -- metadata -----------------------------------------------------------------
     @property

@@ -61,9 +61,11 @@ def _instantiate(src: Path, weight: int, target: Path) -> None:
     from fontTools.ttLib import TTFont
     from fontTools.varLib import instancer
 
-    os.environ.setdefault("SOURCE_DATE_EPOCH", "315532800")
     font = instancer.instantiateVariableFont(
-        TTFont(src), {"wght": weight, "opsz": TEXT_OPSZ}, updateFontNames=True)
+        TTFont(src, recalcTimestamp=False), {"wght": weight, "opsz": TEXT_OPSZ},
+        updateFontNames=True)
+    # The cut is the same whenever it is made: keep the source font's own timestamp.
+    font.recalcTimestamp = False
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_suffix(f".{os.getpid()}.tmp")
     font.save(tmp)

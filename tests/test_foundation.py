@@ -124,6 +124,8 @@ def test_pdf_fonts_metadata_and_text(speech_build):
     assert not missing, f"words missing from the PDF: {missing[:20]}"
     # Every word, as often as in the source (the title twice more: half-title, title page).
     assert len(got) >= len(source)
+    # No date is invented: the speech gives none, so the imprint names no edition date.
+    assert "This edition" not in text and "1980" not in text
 
 
 def test_builds_are_byte_identical(speech_build, tmp_path):

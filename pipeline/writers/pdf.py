@@ -314,7 +314,7 @@ def imprint(doc, options: PdfOptions) -> list[tuple[str, str]]:
     if meta.get("rights"):
         rows.append(("Rights", str(meta["rights"])))
     rows.append(("Identifier", doc.identifier))
-    if meta.get("date") or os.environ.get("SOURCE_DATE_EPOCH"):
+    if doc.date_given:
         rows.append(("This edition", doc.date.strftime("%-d %B %Y")))
     size = TRIMS[options.trim][2]
     rows.append(("Typeface", f"Set in {fonts.FAMILY}, designed by TypeTogether, at {size:g} pt"))
