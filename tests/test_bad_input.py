@@ -169,16 +169,21 @@ def test_source_removed_during_build(tmp_path):
 def test_interrupted_build_leaves_nothing_half_written(tmp_path):
     src = tmp_path / "source"
     src.mkdir()
-    body = "".join(f"Paragraph {i} of a text long enough to take a while to set.\n\n" for i in range(6000))
+    body = "".join(f"Paragraph {i} of a text long enough to take a while to set.\n\n" for i in range(12000))
     for n in range(3):
         (src / f"text{n}.txt").write_text(f"Text {n}\n\n{body}")
     out = tmp_path / "out"
     cmd = [sys.executable, "-m", "pipeline", "build", "--source-dir", str(src), "-o", str(out), "-j", "2"]
-    proc = subprocess.Popen(cmd, cwd=ROOT, stderr=subprocess.PIPE, text=True, start_new_session=True)
-    time.sleep(4)
+    # Ctrl-C as at a terminal: SIGINT to the whole process group, with its default action
+    # (test runners start their workers with SIGINT ignored, which children would inherit).
+    proc = subprocess.Popen(cmd, cwd=ROOT, stderr=subprocess.PIPE, text=True, start_new_session=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    time.sleep(5)
+    assert proc.poll() is None, "the build ended before it could be interrupted"
     os.killpg(proc.pid, signal.SIGINT)
-    proc.wait(timeout=60)
-    assert proc.returncode != 0
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert "interrupted" in err
     assert not list(out.rglob("*.tmp")) and not list(out.rglob(".*.old"))
     for pdf in out.rglob("*.pdf"):
         assert pdf.read_bytes().rstrip().endswith(b"%%EOF"), f"{pdf} is half-written"
