@@ -303,8 +303,20 @@ def _lift_limits() -> None:
         resource.setrlimit(resource.RLIMIT_DATA, (hard, hard))
 
 
-def _explain(exc: BaseException, options: dict) -> tuple[str, str]:
+def _out_of_memory(exc: BaseException, options: dict) -> bool:
+    """MemoryError, or what C extensions raise when an allocation fails under the limit
+    (SystemError "error return without exception set", OSError ENOMEM)."""
+    import errno
+
     if isinstance(exc, MemoryError):
+        return True
+    limited = bool(options.get("memory_mb"))
+    return limited and (isinstance(exc, SystemError) or
+                        (isinstance(exc, OSError) and exc.errno == errno.ENOMEM))
+
+
+def _explain(exc: BaseException, options: dict) -> tuple[str, str]:
+    if _out_of_memory(exc, options):
         return "E-MEMORY", (f"building needed more than {options.get('memory_mb')} MiB and was stopped; "
                             "raise the limit with --memory-limit")
     if isinstance(exc, FileNotFoundError):
