@@ -14,7 +14,6 @@ import json
 import os
 import re
 import signal
-import sys
 import time
 import unicodedata
 from dataclasses import dataclass, field, replace
@@ -60,7 +59,6 @@ class Edition:
     seconds: float
     size: int
     pages: int | None = None
-    skipped: bool = False
 
 
 @dataclass

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import copy
 import datetime as _dt
-import hashlib
 import os
 import re
 import uuid
@@ -181,10 +180,6 @@ class Document:
 
     def body_copy(self) -> etree._Element:
         return copy.deepcopy(self.body)
-
-    @cached_property
-    def digest(self) -> str:
-        return hashlib.sha256(etree.tostring(self.body) + repr(self.meta).encode()).hexdigest()
 
 
 MAX_DEPTH = 60

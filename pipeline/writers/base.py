@@ -1,7 +1,6 @@
 """What the writers share: templates, stylesheets, and body serialization."""
 from __future__ import annotations
 
-import copy
 from functools import lru_cache
 from importlib import resources
 
@@ -38,11 +37,6 @@ def to_html(el, xhtml: bool = False) -> str:
     method = "xml" if xhtml else "html"
     parts = [etree.tostring(child, encoding=str, method=method) for child in el]
     return (el.text or "") + "".join(parts)
-
-
-def to_xhtml(el) -> str:
-    el = copy.deepcopy(el)
-    return to_html(el, xhtml=True)
 
 
 def note_refs(el):

@@ -12,7 +12,7 @@ import re
 
 from lxml import etree
 
-from .base import css, note_id, note_refs, render, to_html
+from .base import css, note_id, note_refs, render
 
 HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
 # Interface words, by language; anything else falls back to English.
