@@ -57,12 +57,13 @@ bench: $(STAMP)
 
 # The normalizer against the gold structure in ../shared/normalizer-bench.
 NBENCH := ../shared/normalizer-bench
+NBOUT  ?= build/bench-normalize
 bench-normalize: $(STAMP)
-	@mkdir -p build/bench-normalize
+	@mkdir -p "$(NBOUT)"
 	@for f in ../shared/corpus/*.txt; do \
-	  $(PY) -m pipeline normalize "$$f" -o "build/bench-normalize/$$(basename "$$f" .txt).md" 2>/dev/null || exit 1; \
+	  $(PY) -m pipeline normalize "$$f" -o "$(NBOUT)/$$(basename "$$f" .txt).md" 2>/dev/null || exit 1; \
 	done
-	$(PY) $(NBENCH)/score.py build/bench-normalize --src ../shared/corpus $(ARGS)
+	$(PY) $(NBENCH)/score.py "$(NBOUT)" --src ../shared/corpus $(ARGS)
 
 clean:
 	rm -rf $(OUT) dist build .pytest_cache
