@@ -33,11 +33,12 @@ DEPENDS = {
     "html": ["writers/html.py", "data/css/web.css", "data/templates/html*"],
     "epub": ["writers/epub.py", "cover.py", "fonts.py", "data/css/epub.css",
              "data/templates/epub*"],
-    "pdf": ["writers/pdf.py", "fonts.py", "data/css/print.css", "data/templates/pdf*"],
+    "pdf": ["writers/pdf.py", "writers/pdf_parts.py", "fonts.py", "data/css/print.css",
+            "data/templates/pdf*"],
 }
 TOOLS = {"md": ["ftfy", "charset-normalizer", "py3langid"], "common": ["pypandoc-binary", "lxml"],
          "html": ["Jinja2"], "epub": ["ebooklib", "pillow", "fontpkg-literata"],
-         "pdf": ["weasyprint", "fontpkg-literata"]}
+         "pdf": ["weasyprint", "pikepdf", "fontpkg-literata"]}
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ SCHEMA = {
     "description": TEXT, "subjects": LIST, "source": TEXT, "cover": TEXT,
     # Print options, per text.
     "trim": TEXT, "bleed": (bool, str, int, float), "crop-marks": (bool,),
-    "even-pages": (bool,), "chapter-start": TEXT, "pdf-a": (bool,),
+    "even-pages": (bool,), "chapter-start": TEXT, "pdf-a": (bool,), "pdf-parts": (int, str),
 }
 
 

@@ -581,3 +581,111 @@ def test_lost_notes_are_detected_and_set_in_the_text():
     assert len(floating) == 12 and placed_notes(lay_out(html)) == floating
     html, floating = book_html(doc, options, frozenset({"fn1"}))
     assert "fn1" not in floating and 'id="note-fn1"' in html
+
+
+# -- long books: laid out in parts at once, bound into one PDF -------------------------
+def pdf_structure(path: Path) -> dict:
+    """What binding must keep whole: every page's and link's key in the structure tree's
+    parent tree, structure elements on pages of this file, links that land, an outline."""
+    import pikepdf
+
+    pdf = pikepdf.open(path)
+    root, pages = pdf.Root, {page.objgen: i for i, page in enumerate(pdf.pages)}
+    tree = root.StructTreeRoot
+    keys = {int(k) for k in tree.ParentTree.Nums[::2]}
+    names = root.Names.Dests.Names
+    dests = dict(zip((str(n) for n in names[::2]), names[1::2]))
+    assert list(dests) == sorted(dests), "the name tree must be sorted"
+    links = []
+    for i, page in enumerate(pdf.pages):
+        assert int(page.obj.StructParents) in keys, f"page {i + 1} is not in the parent tree"
+        for annot in page.obj.get("/Annots", []):
+            assert int(annot.StructParent) in keys, f"a link on page {i + 1} is untagged"
+            dest = annot.get("/Dest")
+            assert dest is not None, f"a link on page {i + 1} goes nowhere: {annot.get('/A')}"
+            target = dests[str(dest)] if isinstance(dest, pikepdf.String) else dest
+            links.append((i, pages[target[0].objgen]))
+    document = tree.K if isinstance(tree.K, pikepdf.Dictionary) else tree.K[0]
+    elements, stack = [], [document]
+    while stack:
+        element = stack.pop()
+        if isinstance(element, pikepdf.Array):
+            stack.extend(element)
+        elif isinstance(element, pikepdf.Dictionary) and "/S" in element:
+            if "/Pg" in element:
+                assert element.Pg.objgen in pages, "a structure element on a foreign page"
+            elements.append(str(element.S))
+            stack.append(element.get("/K", pikepdf.Array()))
+    assert all(kid.P.objgen == document.objgen for kid in document.K)
+    return {"links": links, "elements": Counter(elements), "outline": int(root.Outlines.Count)}
+
+
+def rasters(path: Path, tmp: Path) -> list[bytes]:
+    subprocess.run(["pdftoppm", "-r", "20", "-gray", str(path), str(tmp / path.stem)], check=True)
+    return [p.read_bytes() for p in sorted(tmp.glob(f"{path.stem}-*.pgm"))]
+
+
+@pytest.fixture(scope="session")
+def parts_book(tmp_path_factory) -> Book:
+    tmp = tmp_path_factory.mktemp("pdf-parts")
+    head, body = (FIXTURES / "book.md").read_text().split("\n---\n", 1)
+    markdown = head + "\npdf-parts: 3\n---\n" + body
+    (tmp / "book.md").write_text(markdown)
+    return make_book(tmp, markdown, "book")
+
+
+def test_parts_are_cut_where_a_right_hand_page_opens():
+    from pipeline.document import Document
+    from pipeline.writers import pdf_parts
+    from pipeline.writers.pdf import PdfOptions
+
+    doc = Document.from_markdown((FIXTURES / "book.md").read_text(), "book")
+    assert pdf_parts.plan(doc, PdfOptions()) is None                  # short: one piece
+    assert pdf_parts.plan(doc, PdfOptions(parts=1)) is None
+    assert pdf_parts.plan(doc, PdfOptions(parts=3)) == ["part-two-evening"]
+    long_book = "\n\n".join(f"# Chapter {i}\n\n" + "Words of a long chapter. " * 2000
+                            for i in range(1, 41))
+    doc = Document.from_markdown(long_book, "long")
+    starts = pdf_parts.plan(doc, PdfOptions())
+    assert 4 <= len(starts) + 1 <= 6 and all(s.startswith("chapter-") for s in starts)
+    # Chapters that may open on either side give no safe place to cut.
+    assert pdf_parts.plan(doc, PdfOptions(chapter_start="any")) is None
+
+
+def test_parts_bind_into_the_same_book(fixture_book, parts_book, tmp_path):
+    """Laid out in two parts at once, the book is the book laid out in one piece: the
+    same pages, pixel for pixel, with folios and contents numbers carried across parts."""
+    assert parts_book.pages == fixture_book.pages
+    (tmp_path / "one").mkdir(), (tmp_path / "parts").mkdir()
+    assert rasters(parts_book.path, tmp_path / "parts") == rasters(fixture_book.path, tmp_path / "one")
+    check_book(parts_book)
+    one, bound = pdf_structure(fixture_book.path), pdf_structure(parts_book.path)
+    assert bound["links"] == one["links"] and len(one["links"]) > 10
+    assert bound["outline"] == one["outline"] == len(parts_book.doc.headings)
+    # Each part's <main> and the padding page of the first part are the only additions.
+    extra = bound["elements"] - one["elements"]
+    assert set(extra) <= {"/Part", "/Div"} and sum(extra.values()) <= 3, extra
+    assert not one["elements"] - bound["elements"]
+
+
+def test_parts_rebuild_is_byte_identical(parts_book, tmp_path_factory):
+    md = next(tmp_path_factory.getbasetemp().glob("pdf-parts*/book.md"))
+    same_bytes_in_a_fresh_process(parts_book, md, tmp_path_factory.mktemp("parts-again"))
+
+
+def test_a_failing_part_fails_the_build(monkeypatch):
+    from pipeline.document import Document
+    from pipeline.writers import pdf_parts
+    from pipeline.writers.pdf import write_pdf
+
+    laid_out = pdf_parts.lay_out_part
+
+    def failing(html_for, pad):
+        if "Part Two" in html_for(frozenset()) and "Contents" not in html_for(frozenset()):
+            raise MemoryError
+        return laid_out(html_for, pad)
+
+    monkeypatch.setattr(pdf_parts, "lay_out_part", failing)
+    markdown = (FIXTURES / "book.md").read_text().replace("language: en", "language: en\npdf-parts: 2")
+    with pytest.raises(MemoryError):
+        write_pdf(Document.from_markdown(markdown, "book"))

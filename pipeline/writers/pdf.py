@@ -17,6 +17,7 @@ from lxml import etree
 
 from .. import fonts
 from ..diagnostics import error
+from . import pdf_parts as parts
 from .base import css, note_id, note_refs, render, to_html, verse_lines
 
 # Trim sizes: (width, height) in mm, body font size in pt.
@@ -39,6 +40,7 @@ class PdfOptions:
     even_pages: bool = False
     chapter_start: str = "auto"       # "right", "any", or "auto": right unless chapters are short
     pdf_a: bool = False
+    parts: int = 0                    # laid out in this many parts at once; 0: by length
 
     @classmethod
     def from_meta(cls, meta: dict) -> "PdfOptions":
@@ -53,11 +55,20 @@ class PdfOptions:
         return cls(trim=trim, bleed_mm=parse_bleed(meta.get("bleed")),
                    crop_marks=truthy(meta.get("crop-marks")),
                    even_pages=truthy(meta.get("even-pages")), chapter_start=start,
-                   pdf_a=truthy(meta.get("pdf-a")))
+                   pdf_a=truthy(meta.get("pdf-a")), parts=parse_parts(meta.get("pdf-parts")))
 
 
 def truthy(value) -> bool:
     return value is True or str(value).lower() in {"true", "yes", "1", "on"}
+
+
+def parse_parts(value) -> int:
+    if value in (None, "", "auto"):
+        return 0
+    if isinstance(value, bool) or not str(value).isdigit() or int(value) < 1:
+        raise error("<metadata>", None, "E-PDF-PARTS",
+                    f"pdf-parts must be a whole number of parts (1 or more), not `{value}`")
+    return int(value)
 
 
 def parse_bleed(value) -> float:
@@ -321,30 +332,51 @@ def imprint(doc, options: PdfOptions) -> list[tuple[str, str]]:
     return rows
 
 
-def book_html(doc, options: PdfOptions, as_blocks: frozenset = frozenset()) -> tuple[str, set]:
-    """The paged-media HTML of the book, and the ids of its notes set as page-foot floats."""
+def prepare(doc, options: PdfOptions, as_blocks: frozenset = frozenset()):
+    """The book's body made ready for paged media, its contents entries, and the ids of
+    its notes set as page-foot floats."""
     body = doc.body_copy()
     entries = mark_structure(doc, body, options)
     split_verse(body)
     floating = place_notes(body, doc.notes, longest_note(options), as_blocks)
+    return body, entries, floating
+
+
+def page_html(doc, options: PdfOptions, entries, body: str | None, front: bool = True,
+              running: bool = True) -> str:
+    """The paged-media HTML: front matter (when ``front``) and the body (unless None);
+    ``running``: the running head starts as the book's title."""
     chapters = [e for e in entries if e["kind"] == "chapter"]
     subjects = doc.meta.get("subjects") or []
-    html = render("pdf.html", doc=doc, body=to_html(body),
+    return render("pdf.html", doc=doc, body=body, front=front,
                   toc=entries if len(chapters) > 1 else [], book=len(chapters) > 1,
-                  imprint=imprint(doc, options), running=running_head(doc.title, options),
+                  imprint=imprint(doc, options),
+                  running=running and running_head(doc.title, options),
                   keywords=", ".join(map(str, subjects)) if isinstance(subjects, list) else subjects,
                   date=doc.date.strftime("%Y-%m-%dT%H:%M:%SZ"),
                   stylesheet="\n".join([font_css(), css("base.css", "print.css"),
                                         page_css(doc, options)]))
-    return html, floating
+
+
+def book_html(doc, options: PdfOptions, as_blocks: frozenset = frozenset()) -> tuple[str, set]:
+    """The paged-media HTML of the book, and the ids of its notes set as page-foot floats."""
+    body, entries, floating = prepare(doc, options, as_blocks)
+    return page_html(doc, options, entries, to_html(body)), floating
+
+
+def variant(doc, options: PdfOptions) -> str | None:
+    # WeasyPrint claims PDF/UA-1 even without a language; claim it only when it holds.
+    accessible = doc.language not in ("", "und")
+    return "pdf/a-3u" if options.pdf_a else "pdf/ua-1" if accessible else None
 
 
 def write_pdf(doc, options: PdfOptions | None = None) -> bytes:
     options = options or PdfOptions.from_meta(doc.meta)
-    # WeasyPrint claims PDF/UA-1 even without a language; claim it only when it holds.
-    accessible = doc.language not in ("", "und")
-    variant = "pdf/a-3u" if options.pdf_a else "pdf/ua-1" if accessible else None
     with source_date(doc):
+        starts = parts.plan(doc, options)
+        bound = parts.write(doc, options, starts) if starts else None
+        if bound:
+            return bound
         html, floating = book_html(doc, options)
         document = lay_out(html)
         lost = floating - placed_notes(document)
@@ -353,11 +385,15 @@ def write_pdf(doc, options: PdfOptions | None = None) -> bytes:
             document = lay_out(html)
         if options.even_pages and len(document.pages) % 2:
             document = pad_to_even(document, html)
-        if options.pdf_a and accessible:
-            declare_ua(document)
-        with cached_page_references():
-            return document.write_pdf(pdf_variant=variant, pdf_tags=True,
-                                      pdf_identifier=doc.identifier.encode())
+        return to_pdf(doc, options, document)
+
+
+def to_pdf(doc, options: PdfOptions, document) -> bytes:
+    if options.pdf_a and doc.language not in ("", "und"):
+        declare_ua(document)
+    with cached_page_references():
+        return document.write_pdf(pdf_variant=variant(doc, options), pdf_tags=True,
+                                  pdf_identifier=doc.identifier.encode())
 
 
 def lay_out(html: str):

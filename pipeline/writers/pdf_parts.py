@@ -1,0 +1,368 @@
+"""A long book laid out in parts on every core, then bound into one PDF.
+
+WeasyPrint keeps every page's boxes until the PDF is written: War and Peace in one piece
+needs over 1 GB and two minutes of one core.  A book long enough is therefore cut at its
+top-level divisions, each of which opens on a right-hand page anyway, and the parts are
+laid out by forked processes at once, each holding only its own pages.
+
+Layout does not depend on page numbers, only on their parity, which is kept by padding
+every part but the last to an even count.  So each part lays out its pages with the folios
+left out, reports its page count, and sets its folios once the parts before it have
+reported theirs.  The front matter is set last, when the contents' page numbers are known.
+pikepdf (qpdf) binds the parts: the pages, one structure tree (PDF/UA), one outline, one
+name tree of destinations, and the links from one part to another.
+"""
+from __future__ import annotations
+
+import ctypes
+import logging
+import os
+import re
+import shutil
+import signal
+import tempfile
+import traceback
+import warnings
+from contextlib import contextmanager
+from io import BytesIO
+from pathlib import Path
+
+from lxml import etree
+
+from .base import to_html
+
+PART_CHARS = 400_000      # about 170 A5 pages: a part's boxes fit in ~150 MB
+DEST = "pipeline-dest:"   # a link to another part, resolved when the parts are bound
+MEMORY_EXIT = 86          # a part ran out of memory
+PROGRESS = logging.getLogger("weasyprint.progress")
+
+
+# -- cutting -----------------------------------------------------------------------------
+def plan(doc, options) -> list[str] | None:
+    """The ids of the top-level divisions that open the second and later parts, or None
+    when the book is set in one piece (short, asked for, or no place to cut)."""
+    from .pdf import chapter_start
+
+    kids = list(doc.body)
+    sizes = [len("".join(kid.itertext())) for kid in kids]
+    total = sum(sizes)
+    count = options.parts or (round(total / PART_CHARS) if total >= 2 * PART_CHARS else 1)
+    if count < 2 or not hasattr(os, "fork"):
+        return None
+    kinds = {c.id: c.kind for c in doc.chapters}
+    right = chapter_start(doc, options) == "right"
+
+    def opens_right(kid) -> bool:
+        kind = kinds.get(kid.get("id")) if kid.tag == "section" else None
+        return kind == "part" or (kind == "chapter" and right)
+
+    starts, before = [], 0
+    for kid, size in zip(kids, sizes):
+        if before and opens_right(kid) and before + size / 2 >= (len(starts) + 1) * total / count:
+            starts.append(kid.get("id"))
+        before += size
+    return starts or None
+
+
+def split(body, starts: list[str]) -> list[str]:
+    """The body's HTML cut before each of ``starts``; links that leave a part point to
+    the DEST placeholder, resolved when the parts are bound."""
+    pieces = [etree.Element("div")]
+    pieces[0].text = body.text
+    for kid in list(body):
+        if kid.get("id") in starts:
+            pieces.append(etree.Element("div"))
+        pieces[-1].append(kid)
+    for piece in pieces:
+        ids = {el.get("id") for el in piece.iter() if el.get("id")}
+        for a in piece.iter("a"):
+            href = a.get("href") or ""
+            if href.startswith("#") and href[1:] not in ids:
+                a.set("href", DEST + href[1:])
+    return [to_html(piece) for piece in pieces]
+
+
+# -- laying out --------------------------------------------------------------------------
+class Folios:
+    """Holds back WeasyPrint's margin boxes (running heads, folios) while a part is laid
+    out, and sets them once the part knows the number of its first page."""
+
+    def __init__(self):
+        import weasyprint.layout as layout
+
+        self.layout, self.make, self.calls = layout, layout.make_margin_boxes, []
+
+    def __enter__(self):
+        self.layout.make_margin_boxes = lambda context, page, state: self.calls.append(
+            (context, page, state, context.current_page)) or ()
+        return self
+
+    def __exit__(self, *exc):
+        self.layout.make_margin_boxes = self.make
+
+    def finish(self, pages_before: int) -> None:
+        from weasyprint.layout.background import layout_box_backgrounds
+
+        for context, page, state, number in self.calls:
+            context.current_page = number
+            counters = dict(state[1])
+            counters["page"] = [value + pages_before for value in counters["page"]]
+            boxes = list(self.make(context, page, (state[0], counters, *state[2:])))
+            for box in boxes:
+                layout_box_backgrounds(page, box, context.get_image_from_uri)
+            page.children = (*page.children, *boxes)
+
+
+def lay_out_part(html_for, pad: bool):
+    """Lay out one part with its folios held back; returns (document, folios, html)."""
+    from . import pdf
+
+    html = html_for(frozenset())
+    with Folios() as folios:
+        document = pdf.lay_out(html)
+    floating = set(re.findall(r'class="footnote" data-n="\d+" data-note="([^"]+)"', html))
+    lost = floating - pdf.placed_notes(document)
+    if lost:        # as in one piece: notes WeasyPrint dropped are set in the text
+        html = html_for(frozenset(lost))
+        with Folios() as folios:
+            document = pdf.lay_out(html)
+    if pad and len(document.pages) % 2:
+        document = pdf.pad_to_even(document, html)
+    return document, folios
+
+
+def _die_with_parent() -> None:
+    """A part must not outlive the build process that forked it (killed on a timeout)."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(1, signal.SIGKILL)      # PR_SET_PDEATHSIG
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    PROGRESS.handlers.clear()
+    PROGRESS.propagate = False
+
+
+def _part(conn, job, out: Path, doc, options, wanted: set) -> None:
+    """In the forked child: lay out, report the page count, set folios, write the PDF."""
+    from . import pdf
+
+    status = 0
+    try:
+        _die_with_parent()
+        html_for, pad, count_only = job
+        document, folios = lay_out_part(html_for, pad)
+        anchors = {}
+        for i, page in enumerate(document.pages):      # a split box anchors every page
+            anchors.update({name: i for name in page.anchors
+                            if name in wanted and name not in anchors})
+        conn.send((len(document.pages), anchors))
+        if not count_only:
+            folios.finish(conn.recv())
+            out.write_bytes(pdf.to_pdf(doc, options, document))
+    except MemoryError:
+        status = MEMORY_EXIT
+    except BaseException:
+        out.with_suffix(".err").write_text(traceback.format_exc())
+        status = 1
+    os._exit(status)
+
+
+def write(doc, options, starts: list[str]) -> bytes | None:
+    """The book laid out in parts at once and bound; None if the parts do not agree with
+    the front matter (then the caller sets the book in one piece)."""
+    from . import pdf
+
+    body, entries, _ = pdf.prepare(doc, options)
+    pieces = split(body, starts)
+    wanted = {e["id"] for e in entries} | set(re.findall(re.escape(DEST) + r'([^"]+)"',
+                                                        "".join(pieces)))
+
+    def part_html(index: int):
+        def html_for(as_blocks):
+            if as_blocks:
+                piece = split(pdf.prepare(doc, options, as_blocks)[0], starts)[index - 1]
+            else:
+                piece = pieces[index - 1]
+            return pdf.page_html(doc, options, entries, piece, front=False, running=False)
+        return html_for
+
+    count = len(pieces)
+    digits = len(str(pdf.estimate_pages(doc, options)))
+
+    def front_html(pages: dict | None):
+        toc = [dict(e, href=DEST + e["id"], page=(pages or {}).get(e["id"], "9" * digits))
+               for e in entries]
+        return pdf.page_html(doc, options, toc, None)
+
+    jobs = [(lambda _: front_html(None), True, True)]
+    jobs += [(part_html(i), i < count or options.even_pages, False) for i in range(1, count + 1)]
+    tmp = Path(tempfile.mkdtemp(prefix="pdf-parts-"))
+    try:
+        counts, anchors = _run(jobs, tmp, doc, options, wanted)
+        firsts = [sum(counts[:i]) for i in range(len(counts))]
+        pages = {name: firsts[i] + local + 1 for name, (i, local) in anchors.items()}
+        front, folios = lay_out_part(lambda _: front_html(pages), pad=True)
+        folios.finish(0)
+        if len(front.pages) != counts[0]:
+            return None
+        return bind(pdf.to_pdf(doc, options, front),
+                    [tmp / f"{i}.pdf" for i in range(1, count + 1)],
+                    {name: firsts[i] + local for name, (i, local) in anchors.items()})
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _run(jobs, tmp: Path, doc, options, wanted: set):
+    """Run the jobs in forked children, as many at once as there are cores; send each
+    part the number of pages before it as soon as the parts before it have counted."""
+    from multiprocessing import Pipe
+    from multiprocessing.connection import wait
+
+    workers = max(1, min(len(jobs), len(os.sched_getaffinity(0))))
+    counts: list = [None] * len(jobs)
+    anchors, running, sent, next_job = {}, {}, set(), 0
+
+    def send_offsets():
+        for conn, (index, _) in running.items():
+            if index not in sent and index and None not in counts[:index]:
+                conn.send(sum(counts[:index]))
+                sent.add(index)
+
+    try:
+        while next_job < len(jobs) or running:
+            while next_job < len(jobs) and len(running) < workers:
+                parent, child = Pipe()
+                pid = os.fork()
+                if pid == 0:
+                    parent.close()
+                    _part(child, jobs[next_job], tmp / f"{next_job}.pdf", doc, options, wanted)
+                child.close()
+                running[parent] = (next_job, pid)
+                next_job += 1
+            send_offsets()
+            for conn in wait(list(running)):
+                index, pid = running[conn]
+                try:
+                    counts[index], found = conn.recv()
+                    anchors.update({name: (index, local) for name, local in found.items()})
+                    done = sum(1 for c in counts if c is not None)
+                    PROGRESS.info(f"Parts - Page {sum(c or 0 for c in counts)} laid out "
+                                  f"({done - 1} of {len(jobs) - 1} parts)")
+                    send_offsets()
+                except EOFError:
+                    del running[conn]
+                    conn.close()
+                    _check(os.waitpid(pid, 0)[1], tmp / f"{index}.err")
+    finally:
+        for conn, (_, pid) in running.items():
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+            conn.close()
+    return counts, anchors
+
+
+def _check(status: int, err: Path) -> None:
+    code = os.waitstatus_to_exitcode(status)
+    if code == MEMORY_EXIT:
+        raise MemoryError("a part of the book ran out of memory")
+    if code:
+        detail = err.read_text() if err.exists() else f"exit status {code}"
+        raise RuntimeError(f"laying out a part of the book failed:\n{detail}")
+
+
+# -- binding -----------------------------------------------------------------------------
+def bind(front: bytes, parts: list[Path], targets: dict[str, int]) -> bytes:
+    """One PDF from the front matter's and the parts' PDFs: pages, structure tree, outline,
+    named destinations (``targets``: name -> page index), and links between parts."""
+    import pikepdf
+    from pikepdf import Array, Dictionary, Name, String
+
+    book = pikepdf.open(BytesIO(front))
+    root = book.Root
+    tree = root.StructTreeRoot
+    document = tree.K if isinstance(tree.K, Dictionary) else tree.K[0]
+    kids = list(document.K) if isinstance(document.K, Array) else [document.K]
+    nums = list(tree.ParentTree.Nums)
+    next_key = max((int(k) for k in nums[::2]), default=-1) + 1
+    dests = _names(root)
+    outline = root.get("/Outlines")
+    items, visible = ([], 0) if outline is None else (_chain(outline), int(outline.get("/Count", 0)))
+    for path in parts:
+        part = pikepdf.open(path)
+        first = len(book.pages)
+        with warnings.catch_warnings():     # named destinations are bound below
+            warnings.simplefilter("ignore", pikepdf.PageCopyWarning)
+            book.pages.extend(part.pages)
+        for page in book.pages[first:]:
+            if "/StructParents" in page.obj:
+                page.obj.StructParents = int(page.obj.StructParents) + next_key
+            for annot in page.obj.get("/Annots", []):
+                if "/StructParent" in annot:
+                    annot.StructParent = int(annot.StructParent) + next_key
+        ptree = part.Root.StructTreeRoot
+        pdoc = _copy(book, part, ptree.K if isinstance(ptree.K, Dictionary) else ptree.K[0])
+        for kid in (pdoc.K if isinstance(pdoc.K, Array) else [pdoc.K]):
+            kid.P = document
+            kids.append(kid)
+        pnums = _copy(book, part, ptree.ParentTree.Nums)
+        keys = [int(k) for k in pnums[::2]]
+        for key, value in zip(keys, pnums[1::2]):
+            nums += [key + next_key, value]
+        next_key += max(keys, default=-1) + 1
+        dests.update({k: _copy(book, part, v) for k, v in _names(part.Root).items()})
+        if "/Outlines" in part.Root:
+            items += _chain(_copy(book, part, part.Root.Outlines))
+            visible += int(part.Root.Outlines.get("/Count", 0))
+    pages = [page.obj for page in book.pages]
+    for name, index in targets.items():
+        dests.setdefault(name, Array([pages[index], Name.Fit]))
+    document.K = Array(kids)
+    tree.ParentTree = book.make_indirect(Dictionary(Nums=Array(nums)))
+    tree.ParentTreeNextKey = next_key
+    if dests:
+        names = root.Names if "/Names" in root else Dictionary()
+        names.Dests = Dictionary(Names=Array([x for name in sorted(dests)
+                                              for x in (String(name), dests[name])]))
+        root.Names = names
+    if items:
+        outline = outline if outline is not None else book.make_indirect(Dictionary())
+        for before, item, after in zip([None, *items], items, [*items[1:], None]):
+            item.Parent = outline
+            for key, other in (("/Prev", before), ("/Next", after)):
+                if other is None:
+                    if key in item:
+                        del item[key]
+                else:
+                    item[key] = other
+        outline.First, outline.Last, outline.Count = items[0], items[-1], visible
+        root.Outlines = outline
+    for page in pages:
+        for annot in page.get("/Annots", []):
+            uri = str(annot.get("/A", {}).get("/URI", ""))
+            if uri.startswith(DEST):
+                del annot["/A"]
+                annot.Dest = annot.Contents = String(uri[len(DEST):])
+    out = BytesIO()
+    book.save(out, deterministic_id=True,
+              object_stream_mode=pikepdf.ObjectStreamMode.generate)
+    return out.getvalue()
+
+
+def _copy(book, part, obj):
+    """``obj`` of ``part`` copied into ``book``, its page references mapped to the pages
+    already copied (qpdf keeps one object map per source)."""
+    return book.copy_foreign(obj if obj.is_indirect else part.make_indirect(obj))
+
+
+def _names(root) -> dict:
+    """A catalog's named destinations (flat name tree, as WeasyPrint writes it)."""
+    names = root.get("/Names", {}).get("/Dests", {}).get("/Names", [])
+    return dict(zip((str(n) for n in names[::2]), names[1::2]))
+
+
+def _chain(outline) -> list:
+    """The top-level items of an outline, in order."""
+    items, item = [], outline.get("/First")
+    while item is not None:
+        items.append(item)
+        item = item.get("/Next")
+    return items
