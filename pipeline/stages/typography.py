@@ -1,7 +1,8 @@
 """Typographic rules in the language of the text: small pure ``str -> str`` functions.
 
-Curly quotes and apostrophes (’tis, the ’90s), em dashes for ``--`` and spaced hyphens,
-en dashes in number ranges, the ellipsis, no-break spaces after Mr./Mrs./Dr./St. and in
+Curly quotes and apostrophes (’tis, the ’90s; dialect’s ’ere and ’long, told from single
+quotation marks by where a quotation would close), em dashes for ``--`` and spaced
+hyphens, en dashes in number ranges, the ellipsis, no-break spaces after Mr./Mrs./Dr./St. and in
 ``5 p.m.``; French « » and narrow no-break spaces before ; : ! ?; German „ “ (or the
 » « the text already uses).  Correct typography already present is left as it is, and
 every rule is idempotent: applying it to its own output changes nothing.
@@ -12,8 +13,11 @@ import re
 
 NBSP, NNBSP = "\u00a0", "\u202f"
 OPENERS = " \t\n([{—–-‘“«»„‚/" + NBSP + NNBSP + "\u3000"
-ELISIONS = re.compile(r"(?:tis|twas|twere|twill|twould|twixt|em|n|cause|neath|gainst|"
-                      r"\d0s|\d\d)(?!\w)", re.I)
+# Words that lose their first letters: ’tis, ’t is, ’em, ’bout, ’nuff, the ’90s.
+ELISIONS = re.compile(r"(?:tis|twas|twere|twill|twould|twixt|tisn[’']t|twasn[’']t|twon[’']t|"
+                      r"tain[’']t|taint|em|n|cause|cos|neath|gainst|mongst|midst|tween|bout|"
+                      r"fore|nuff|cept|t(?=\s(?:is|was|were|will|would)\b)|\d0s|\d\d)(?!\w)", re.I)
+CLOSING_PUNCT = ".,;:!?…)]’”"
 
 
 def ellipses(text: str) -> str:
@@ -40,6 +44,57 @@ def no_break_spaces(text: str) -> str:
     return re.sub(r"(?<=\d) +(?=(?:[ap]\.? ?m\.|[AP]\. ?M\.))", NBSP, text)
 
 
+def _elided(text: str, start: int) -> set[int]:
+    """Positions of word-initial ``'`` that elide letters rather than open a quotation.
+
+    Single quotations do not nest, so of a run of word-initial ``'`` before the next
+    closing ``'`` at most one opens a quotation: the last one that follows punctuation
+    (``says he, 'not … I 'ave … several.'``), else the first.  It opens one only if
+    that closing ``'`` clearly ends a quotation (after punctuation, or before it:
+    ``several.'``, ``'ghost',``); before a ``'`` inside a sentence (``wantin' to``) only
+    a lone ``'`` does.  With no closing ``'`` at all, the quotation runs on to the next
+    paragraph: it opens at the paragraph's start or after punctuation before a capital
+    (``went on: 'But you…``); all others elide (``’ere``, ``’long``, ``’im``).
+    """
+    def introduced(j):
+        return j <= start or re.search(r"[.,:;!?—“‘\"(]\s*$", text[max(0, j - 3):j])
+
+    run, elided, skip = [], set(), set()
+    for m in re.finditer("'", text):
+        j = m.start()
+        if j in skip:
+            continue
+        before = text[j - 1] if j else " "
+        after = text[j + 1] if j + 1 < len(text) else " "
+        if before.isalnum() and after.isalnum():
+            continue                                    # don't, it's
+        if after.isalnum() and (before in OPENERS or before in "\"'"):
+            if _have(text, j):
+                skip.add(j + 2)                         # the closing ' of 'a'
+            elif not ELISIONS.match(text, j + 1):
+                run.append(j)
+            continue
+        if not run or not (before.isalnum() or before in CLOSING_PUNCT + "—–-"):
+            continue
+        strong = not before.isalnum() or not (after.isspace() and text[j + 2:j + 3].isalpha())
+        if strong:
+            opener = [k for k in run if introduced(k)][-1:] or run[:1]
+            run = [k for k in run if k not in opener]
+        elif len(run) == 1:
+            run = []
+        elided.update(run)
+        run = []
+    elided.update(j for j in run if not (introduced(j) and text[j + 1].isupper()))
+    return elided
+
+
+def _have(text: str, j: int) -> bool:
+    """``might 'a' been``: 'a' standing for *have* after a modal verb."""
+    return bool(re.match(r"a'(?!\w)", text[j + 1:j + 3] + " ")) and bool(
+        re.search(r"(?:\b(?:would|could|should|might|must|may|will|shall)|\w'd)\s$",
+                  text[max(0, j - 12):j], re.I))
+
+
 def _quotes(text: str, lang: str) -> str:
     """Length-preserving: straight quotes to curly (or the language's) quotes."""
     if '"' not in text and "'" not in text:
@@ -48,14 +103,22 @@ def _quotes(text: str, lang: str) -> str:
     s_open, s_close = {"de": ("‚", "‘"), "fr": ("‹", "›")}.get(lang, ("‘", "’"))
     out = list(text)
     n = len(text)
+    # Where the paragraph's words begin: after leading openers and quotes.
+    start = len(text) - len(text.lstrip(OPENERS + "\"'_*"))
+    elided = _elided(text, start) if lang == "en" and "'" in text else set()
     for i, ch in enumerate(text):
         if ch not in "\"'":
             continue
-        prev = text[i - 1] if i else " "
+        prev = out[i - 1] if i else " "             # a quote already curled counts as one
+        before_prev = text[i - 2] if i > 1 else " "
         nxt = text[i + 1] if i + 1 < n else " "
         opening = prev in OPENERS or prev == "\u2009"
+        if prev in "—–-" and not (nxt.isalnum() or nxt in "‘“_*([—–" or ch + nxt == "\"'"):
+            opening = False                         # “Lord—”; a closing quote after a dash
         if ch == '"':
-            if opening and not nxt.isspace():
+            if prev in "_*" and before_prev in OPENERS and nxt.isalnum():
+                out[i] = d_open                     # _"We are…  (emphasis left as text)
+            elif opening and not nxt.isspace():
                 out[i] = d_open
             elif opening and i == 0:
                 out[i] = d_open
@@ -64,8 +127,8 @@ def _quotes(text: str, lang: str) -> str:
             continue
         if prev.isalnum() or prev in ".,;:!?…)]’”_*":
             out[i] = "’"                        # apostrophe or closing quote
-        elif opening and ELISIONS.match(text, i + 1):
-            out[i] = "’"                        # ’tis, ’em, the ’90s
+        elif opening and (ELISIONS.match(text, i + 1) or _have(text, i) or i in elided):
+            out[i] = "’"                        # ’tis, ’em, the ’90s, ’ere, ’long
         elif opening:
             out[i] = s_open if not nxt.isspace() else "’"
         else:
