@@ -31,7 +31,7 @@ from lxml import etree
 
 from .base import to_html
 
-PART_CHARS = 400_000      # about 170 A5 pages: a part's boxes fit in ~150 MB
+PART_CHARS = 250_000      # about 110 A5 pages: a part's boxes take ~100 MB
 DEST = "pipeline-dest:"   # a link to another part, resolved when the parts are bound
 MEMORY_EXIT = 86          # a part ran out of memory
 PROGRESS = logging.getLogger("weasyprint.progress")
@@ -148,16 +148,14 @@ def _part(conn, job, out: Path, doc, options, wanted: set) -> None:
     status = 0
     try:
         _die_with_parent()
-        html_for, pad, count_only = job
-        document, folios = lay_out_part(html_for, pad)
+        document, folios = lay_out_part(*job)
         anchors = {}
         for i, page in enumerate(document.pages):      # a split box anchors every page
             anchors.update({name: i for name in page.anchors
                             if name in wanted and name not in anchors})
         conn.send((len(document.pages), anchors))
-        if not count_only:
-            folios.finish(conn.recv())
-            out.write_bytes(pdf.to_pdf(doc, options, document))
+        folios.finish(conn.recv())
+        out.write_bytes(pdf.to_pdf(doc, options, document))
     except MemoryError:
         status = MEMORY_EXIT
     except BaseException:
@@ -193,71 +191,93 @@ def write(doc, options, starts: list[str]) -> bytes | None:
                for e in entries]
         return pdf.page_html(doc, options, toc, None)
 
-    jobs = [(lambda _: front_html(None), True, True)]
-    jobs += [(part_html(i), i < count or options.even_pages, False) for i in range(1, count + 1)]
+    def front(pages: dict | None):
+        document, folios = lay_out_part(lambda _: front_html(pages), pad=True)
+        folios.finish(0)
+        return document
+
+    def when_counted(first: int, counts: list[int], anchors: dict):
+        """Set the front matter with the contents' page numbers, while the parts draw."""
+        firsts = [first + sum(counts[:i]) for i in range(len(counts))]
+        targets = {name: firsts[i] + local for name, (i, local) in anchors.items()}
+        document = front({name: page + 1 for name, page in targets.items()})
+        if len(document.pages) != first:
+            return None
+        return pdf.to_pdf(doc, options, document), targets
+
+    jobs = [(part_html(i), i < count or options.even_pages) for i in range(1, count + 1)]
     tmp = Path(tempfile.mkdtemp(prefix="pdf-parts-"))
     try:
-        counts, anchors = _run(jobs, tmp, doc, options, wanted)
-        firsts = [sum(counts[:i]) for i in range(len(counts))]
-        pages = {name: firsts[i] + local + 1 for name, (i, local) in anchors.items()}
-        front, folios = lay_out_part(lambda _: front_html(pages), pad=True)
-        folios.finish(0)
-        if len(front.pages) != counts[0]:
+        front_pdf = _run(jobs, tmp, doc, options, wanted, lambda: len(front(None).pages),
+                         when_counted)
+        if front_pdf is None:
             return None
-        return bind(pdf.to_pdf(doc, options, front),
-                    [tmp / f"{i}.pdf" for i in range(1, count + 1)],
-                    {name: firsts[i] + local for name, (i, local) in anchors.items()})
+        return bind(front_pdf[0], [tmp / f"{i}.pdf" for i in range(count)], front_pdf[1])
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def _run(jobs, tmp: Path, doc, options, wanted: set):
-    """Run the jobs in forked children, as many at once as there are cores; send each
-    part the number of pages before it as soon as the parts before it have counted."""
+def _run(jobs, tmp: Path, doc, options, wanted: set, front_count, when_counted):
+    """Lay out the parts in forked children, as many busy at once as there are cores (a
+    part waiting for the count of the pages before it is not busy).  The front matter is
+    counted here meanwhile; each part is sent the number of pages before it as soon as
+    that is known; ``when_counted`` runs once every part has counted."""
     from multiprocessing import Pipe
     from multiprocessing.connection import wait
 
-    workers = max(1, min(len(jobs), len(os.sched_getaffinity(0))))
+    workers = max(1, len(os.sched_getaffinity(0)))
     counts: list = [None] * len(jobs)
-    anchors, running, sent, next_job = {}, {}, set(), 0
+    anchors, children, sent, first, result = {}, {}, set(), None, None
+
+    def start():
+        while len(children) < len(jobs) and sum(c[2] for c in children.values()) < workers:
+            index = len(children)
+            parent, child = Pipe()
+            pid = os.fork()
+            if pid == 0:
+                parent.close()
+                _part(child, jobs[index], tmp / f"{index}.pdf", doc, options, wanted)
+            child.close()
+            children[parent] = [index, pid, True]          # index, pid, busy
 
     def send_offsets():
-        for conn, (index, _) in running.items():
-            if index not in sent and index and None not in counts[:index]:
-                conn.send(sum(counts[:index]))
+        for conn, child in children.items():
+            index = child[0]
+            if index not in sent and first is not None and None not in counts[:index]:
+                conn.send(first + sum(counts[:index]))
                 sent.add(index)
+                child[2] = child[2] or counts[index] is not None
 
     try:
-        while next_job < len(jobs) or running:
-            while next_job < len(jobs) and len(running) < workers:
-                parent, child = Pipe()
-                pid = os.fork()
-                if pid == 0:
-                    parent.close()
-                    _part(child, jobs[next_job], tmp / f"{next_job}.pdf", doc, options, wanted)
-                child.close()
-                running[parent] = (next_job, pid)
-                next_job += 1
-            send_offsets()
-            for conn in wait(list(running)):
-                index, pid = running[conn]
+        start()
+        first = front_count()
+        send_offsets()
+        while len(children) < len(jobs) or any(c[1] for c in children.values()):
+            start()
+            for conn in wait([c for c, child in children.items() if child[1]]):
+                child = children[conn]
                 try:
-                    counts[index], found = conn.recv()
-                    anchors.update({name: (index, local) for name, local in found.items()})
-                    done = sum(1 for c in counts if c is not None)
-                    PROGRESS.info(f"Parts - Page {sum(c or 0 for c in counts)} laid out "
-                                  f"({done - 1} of {len(jobs) - 1} parts)")
-                    send_offsets()
+                    counts[child[0]], found = conn.recv()
                 except EOFError:
-                    del running[conn]
                     conn.close()
+                    index, pid, _ = child
+                    child[1:] = [0, False]
                     _check(os.waitpid(pid, 0)[1], tmp / f"{index}.err")
+                    continue
+                child[2] = child[0] in sent
+                anchors.update({name: (child[0], local) for name, local in found.items()})
+                PROGRESS.info(f"Parts - Page {first + sum(c or 0 for c in counts)} laid out "
+                              f"({sum(c is not None for c in counts)} of {len(jobs)} parts)")
+                send_offsets()
+                if None not in counts:
+                    result = when_counted(first, counts, anchors)
     finally:
-        for conn, (_, pid) in running.items():
-            os.kill(pid, signal.SIGKILL)
-            os.waitpid(pid, 0)
-            conn.close()
-    return counts, anchors
+        for conn, (_, pid, _) in children.items():
+            if pid:
+                os.kill(pid, signal.SIGKILL)
+                os.waitpid(pid, 0)
+                conn.close()
+    return result
 
 
 def _check(status: int, err: Path) -> None:
