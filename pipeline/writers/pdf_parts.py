@@ -244,8 +244,11 @@ def _run(jobs, tmp: Path, doc, options, wanted: set, front_count, when_counted):
         for conn, child in children.items():
             index = child[0]
             if index not in sent and first is not None and None not in counts[:index]:
-                conn.send(first + sum(counts[:index]))
                 sent.add(index)
+                try:
+                    conn.send(first + sum(counts[:index]))
+                except OSError:         # it failed: its exit status tells how, below
+                    continue
                 child[2] = child[2] or counts[index] is not None
 
     try:
