@@ -101,11 +101,14 @@ def _quotes(text: str, lang: str) -> str:
         return text
     d_open, d_close = {"de": ("„", "“"), "fr": ("«", "»")}.get(lang, ("“", "”"))
     s_open, s_close = {"de": ("‚", "‘"), "fr": ("‹", "›")}.get(lang, ("‘", "’"))
+    if lang == "de" and ("»" in text or "«" in text):   # »…« style: ›…‹ inside
+        d_open, d_close, s_open, s_close = "»", "«", "›", "‹"
     out = list(text)
     n = len(text)
     # Where the paragraph's words begin: after leading openers and quotes.
     start = len(text) - len(text.lstrip(OPENERS + "\"'_*"))
     elided = _elided(text, start) if lang == "en" and "'" in text else set()
+    singles = 0                                     # single quotations open
     for i, ch in enumerate(text):
         if ch not in "\"'":
             continue
@@ -126,13 +129,20 @@ def _quotes(text: str, lang: str) -> str:
                 out[i] = d_close
             continue
         if prev.isalnum() or prev in ".,;:!?…)]’”_*":
-            out[i] = "’"                        # apostrophe or closing quote
+            # Apostrophe, or closing quote: they differ in German (‚nein‘) and French.
+            # After a letter it closes unless a later ' could (‚Geh' nach Haus'‘).
+            closes = singles > 0 and not nxt.isalnum() and (not prev.isalnum() or not re.search(
+                r"(?<=[\w.,;:!?…])'(?!\w)", text[i + 1:]))
+            out[i] = s_close if closes else "’"
+            singles -= closes
         elif opening and (ELISIONS.match(text, i + 1) or _have(text, i) or i in elided):
             out[i] = "’"                        # ’tis, ’em, the ’90s, ’ere, ’long
         elif opening:
             out[i] = s_open if not nxt.isspace() else "’"
+            singles += out[i] == s_open
         else:
             out[i] = s_close
+            singles = max(0, singles - 1)
     return "".join(out)
 
 
