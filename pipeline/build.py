@@ -404,7 +404,7 @@ def run(sources: list[Source], options: BuildOptions, progress=None) -> list[Tex
     if progress:
         progress.start(len(work))
     preload({f for _, formats, _ in work for f in formats},
-            warm=len(work) > (options.jobs or os.cpu_count() or 1))
+            warm=len(work) > (options.jobs or cores()))
     results = []
     try:
         step = (lambda source, what: progress.step(source.slug, what)) if progress else None
@@ -425,6 +425,11 @@ def _size(path: Path) -> int:
 
 
 WARM_UP = "---\ntitle: Warm-up\nlanguage: en\n---\n\nA *short* text.[^1]\n\n[^1]: A note.\n"
+
+
+def cores() -> int:
+    """The cores this process may run on (fewer than the machine's under taskset)."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 def preload(formats, warm: bool = False) -> None:
@@ -498,7 +503,7 @@ def _run_forked(work, options: BuildOptions, on_step=None):
     from multiprocessing.connection import wait
 
     ctx = multiprocessing.get_context("fork")
-    jobs = options.jobs or os.cpu_count() or 1
+    jobs = options.jobs or cores()
     task_options = _task_options(options)
     pending, running = list(work), {}
     try:
