@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import collections
 import re
+from dataclasses import replace
 
 NAME = r"(?:(?:Mr|Mrs|Dr|St|Ms)\.\s)?[A-ZÀ-Þ][\w’'\-]*(?:\s(?:and\s)?[A-ZÀ-Þ][\w’'\-]*){0,3}"
 SPEAKER = re.compile(rf"^(?P<name>{NAME})(?P<sep>\.\s|\s(?=\()|\.$)")
@@ -62,3 +63,60 @@ def mark_directions(text: str, emph) -> str:
 
 def is_direction(text: str, indented: bool) -> bool:
     return bool(DIRECTION_WORDS.match(text)) or (indented and len(text) < 300)
+
+
+def join_speeches(blocks: list, markers) -> list:
+    """A speech and the stage directions inside it make one block, speaker and speech.
+
+    When a direction stands on its own line in the middle of a speech and the speech goes
+    on after it without a speaker (``[The cock crows.]`` / ``Stop it, Marcellus!``), the
+    direction and the rest join the speech.  A bracketed direction right after a speech
+    (``[Exit.]``) joins it too; entrances (``Enter Hamlet.``) stay on their own.
+    """
+    out: list = []
+    pending: list = []              # directions after the last speech
+    at = None                       # index in out of the last speech
+
+    def join(parts):
+        out[at] = replace(out[at], text=" ".join([out[at].text] + [p.text for p in parts]))
+
+    def close():
+        for k, d in enumerate(pending):
+            if at is not None and all(p.text.lstrip().startswith("[") for p in pending[:k + 1]):
+                join([d])
+            else:
+                out.append(d)
+        pending.clear()
+
+    for b in blocks:
+        vis = markers.strip(b.text).strip() if b.kind == "para" else ""
+        plain = b.kind == "para" and not b.quote
+        if plain and _is_speech(b, markers):
+            close()
+            at = len(out)
+            out.append(b)
+        elif plain and at is not None and _is_direction_block(b, vis, markers):
+            pending.append(b)
+        elif plain and at is not None and pending and vis:
+            join(pending + [b])
+            pending.clear()
+        else:
+            close()
+            at = None
+            out.append(b)
+    close()
+    return out
+
+
+def _is_speech(b, markers) -> bool:
+    pieces = markers.split(b.text)
+    return bool(pieces) and pieces[0] == (True, "**")
+
+
+def _is_direction_block(b, vis: str, markers) -> bool:
+    """A paragraph that is all stage direction: in italics (or brackets) from end to end."""
+    if vis.startswith("[") and vis.endswith("]"):
+        return True
+    pieces = [p for p in markers.split(b.text) if p[1].strip()]
+    return len(pieces) >= 3 and pieces[0] == (True, "*") and pieces[-1] == (True, "*") and \
+        not any(m and c == "*" for m, c in pieces[1:-1])

@@ -6,6 +6,7 @@ what pandoc reads back is exactly the text and the structure that were decided.
 from __future__ import annotations
 
 from .markdown import escape_heading, escape_inline, escape_line_start
+from .plays import join_speeches
 from .typography import typeset
 
 
@@ -53,5 +54,6 @@ def render_block(b, markers, lang) -> str:
 
 
 def render_blocks(blocks, markers, lang) -> str:
-    parts = [render_block(b, markers, lang) for b in blocks]
+    # A play's speech is written as one paragraph, with the directions inside it.
+    parts = [render_block(b, markers, lang) for b in join_speeches(blocks, markers)]
     return "\n\n".join(p for p in parts if p) + "\n"
