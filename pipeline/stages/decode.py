@@ -63,10 +63,11 @@ def decode_text(raw: bytes, report) -> str:
         report.info(1, "I-LINE-ENDS", f"converted {kinds} line ends to LF")
     import ftfy
 
-    fixed = ftfy.fix_text(text, normalization="NFC", uncurl_quotes=False,
-                          fix_line_breaks=False, fix_latin_ligatures=False,
-                          fix_character_width=False, remove_control_chars=False,
-                          unescape_html=False)
+    # ftfy fixes line by line, and a line of ASCII has nothing for it to fix.
+    fixed = "\n".join(line if line.isascii() else ftfy.fix_text(
+        line, normalization="NFC", uncurl_quotes=False, fix_line_breaks=False,
+        fix_latin_ligatures=False, fix_character_width=False, remove_control_chars=False,
+        unescape_html=False) for line in text.split("\n"))
     if fixed != text:
         _report_lines(report, text, fixed, "I-MOJIBAKE", "repaired mis-decoded characters")
     nfc = unicodedata.normalize("NFC", fixed)

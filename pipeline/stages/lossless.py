@@ -17,7 +17,6 @@ from ..diagnostics import WARNING, Diagnostic
 from . import gutenberg
 
 WORD = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]|[^\W\d_\u3400-\u9fff\uf900-\ufaff]+")
-CJK_CHAR = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 # Markup that is not text: the "Illustration"/"Footnote" labels of placeholders.
 SOURCE_LABELS = re.compile(r"\[(?:Illustration|Footnote|Note)\b", re.I)
 MD_SYNTAX = re.compile(r"(?<!\\)\[\^[^\]\s]+\]:?|(?<!\\)\{[#.][^}]*\}|^:::.*$|<!--|-->", re.M)
@@ -26,14 +25,19 @@ FRONT = re.compile(r"\A---\n.*?\n---\n", re.S)
 
 
 def _words(text: str, first_line: int = 1):
-    words, lines = [], []
-    for n, line in enumerate(text.split("\n"), first_line):
-        for m in WORD.finditer(line):
-            w = m.group(0).lower()
-            if CJK_CHAR.match(w) or len(w) > 0:
-                words.append(w)
-                lines.append(n)
-    return words, lines
+    """The text's words, lowercased, and a function giving the source line of word i
+    (worked out only when a word is reported missing)."""
+    low = text.lower()
+    words = WORD.findall(low)
+
+    def line_of(i: int) -> int:
+        if not lines:
+            lines.extend(m.start() for m in WORD.finditer(low))
+            breaks.extend(m.start() for m in re.finditer("\n", low))
+        return first_line + bisect.bisect_right(breaks, lines[i])
+
+    lines, breaks = [], []
+    return words, line_of
 
 
 def _front_words(markdown: str) -> list[str]:
@@ -98,7 +102,7 @@ def check_lossless(source_text: str, markdown: str, path: str = "source",
     source_text = source_text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
     parts = gutenberg.split(source_text)
     body = SOURCE_LABELS.sub("[", parts.body)
-    src, src_lines = _words(body, parts.first_line)
+    src, line_of = _words(body, parts.first_line)
     md_body = FRONT.sub("", markdown, count=1)
     md = _front_words(markdown) + _words(MD_SYNTAX.sub(" ", md_body))[0]
     matched = _align(src, md)
@@ -127,9 +131,9 @@ def check_lossless(source_text: str, markdown: str, path: str = "source",
             k = end
         i = j
     missing_lines = []
-    for ok, line in zip(matched, src_lines):
-        if not ok and (not missing_lines or missing_lines[-1] != line):
-            missing_lines.append(line)
+    for i, ok in enumerate(matched):
+        if not ok and (not missing_lines or missing_lines[-1] != line_of(i)):
+            missing_lines.append(line_of(i))
     out = []
     if not missing_lines:
         return out
