@@ -14,6 +14,7 @@ from . import plays
 from .blocks import Block, Raw, is_cjk, join_lines, raw_blocks, to_lines, vocabulary
 from .contents import remove_contents
 from .documents import DOCUMENT, quote_documents, quote_letters
+from .verse import balance_emphasis, split_run_verse, word_cases
 
 SENTENCE_END = re.compile(r"[.!?:;…\"”’)\]]$")
 ORNAMENT = re.compile(r"^(?:[*·•~#=+_.✱❦⁂§◆◇○●☙❧]\s*){3,}$|^[⁂❦☙❧§]$|^\*\s+\*$")
@@ -341,6 +342,14 @@ def classify(raw: list[Raw], ctx: Context) -> list[Block]:
         quote = indent > ctx.base + 1 and not ctx.first_line_layout and not ctx.centred(r)
         if ctx.first_line_layout and len(r.lines) == 1:
             quote = False
+        verse = None if speakers else _run_verse(text, raw, i, out, quote, ctx)
+        if verse:
+            rows = [(0, inline(t, markers)) for t in balance_emphasis(verse)]
+            out.append(Block("lines", rows=rows, line=no, quote=True))
+            draft.explain(no, "verse", f"{len(rows)} lines re-split from verse run together "
+                          "as prose (quoted)")
+            i += 1
+            continue
         text = inline(text, markers)
         if speakers:
             text, quote = _play_paragraph(text, r, speakers, markers, quote, ctx)
@@ -369,6 +378,28 @@ def _offset_with_markers(text: str, markers, visible_offset: int) -> int:
         count += n
         pos = m.end()
     return pos + (visible_offset - count)
+
+
+def _run_verse(text: str, raw: list[Raw], i: int, out: list[Block], indented: bool,
+               ctx: Context) -> list[str] | None:
+    """A passage set apart from the running text (indented, displayed between extra blank
+    lines, or introduced by a colon, perhaps through a title line) that is verse run
+    together as prose: its lines."""
+    r = raw[i]
+    displayed = r.gap >= 2 and (i + 1 == len(raw) or raw[i + 1].gap >= 2)
+    def paragraph(k):
+        b = out[k] if len(out) >= -k else None
+        return ctx.visible(b.text).strip() if b is not None and b.kind == "para" else None
+
+    def introduces(t):
+        return t is not None and t.rstrip("—-").endswith(":")
+    colon = introduces(paragraph(-1)) or (
+        paragraph(-1) is not None and len(paragraph(-1)) <= 60 and introduces(paragraph(-2)))
+    if not (indented or displayed or colon) or ctx.centred(r):
+        return None
+    if not hasattr(ctx, "word_cases"):
+        ctx.word_cases = word_cases(ctx.visible(ctx.draft.text))
+    return split_run_verse(text, ctx.visible, ctx.word_cases)
 
 
 def _display_after_colon(raw: list[Raw], i: int, prev: Block | None, ctx: Context):

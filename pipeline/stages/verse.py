@@ -1,0 +1,131 @@
+"""Verse that a transcriber ran together as prose, split back into its lines.
+
+Some plain texts set a quoted poem or song as one paragraph: ``“The ribs and terrors in
+the whale, Arched over me a dismal gloom, While all God’s sun-lit waves rolled by, …``.
+What gives verse away is a capital letter on an ordinary word right after a comma or a
+semicolon (``gloom, While``): prose capitalizes there only names and *I*.  A passage is
+read as verse only when such line starts recur, cut it into lines of similar length, and
+the passage is already set apart from the running text (indented, displayed between
+extra blank lines, or introduced by a colon): the caller decides that.  Only line breaks
+are added; the words and their order never change.
+"""
+from __future__ import annotations
+
+import collections
+import re
+import statistics
+
+OPENERS = "“\"‘'(_*«[¡¿"
+CLOSERS = r"'’”\"_*)»\]"
+SENTENCE_END = re.compile(rf"[!?.…][{CLOSERS}]*$")
+CLAUSE_END = re.compile(rf"[,;:—–][{CLOSERS}]*$")
+WORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
+# A closing attribution after the quotation: ``…the maine.” —_The Faerie Queen_.``
+ATTRIBUTION = re.compile(r"(?<=[”\"’])\s+(?:—|--)\s*\S.{0,80}$")
+MIN_LINE = 12        # characters: shorter pieces stay on the line before
+MAX_LINE = 72
+
+
+def word_cases(text: str) -> collections.Counter:
+    """How often each word is written with exactly this capitalization."""
+    return collections.Counter(WORD.findall(text))
+
+
+def _ordinary(word: str, cases: collections.Counter) -> bool:
+    """A capitalized word the text usually writes in lower case (not a name, not I/O)."""
+    m = WORD.match(word.lstrip(OPENERS))
+    if not m:
+        return False
+    w = m.group(0)
+    if w in ("I", "O") or w.startswith(("I’", "I'")):
+        return False
+    lower = w[0].lower() + w[1:]
+    return cases.get(lower, 0) >= max(1, cases.get(w, 0) // 4)
+
+
+def verse_cuts(words: list[str], cases: collections.Counter) -> list[int] | None:
+    """Indexes of the words that start lines, if the words read as run-together verse."""
+    if sum(1 for w in words if w.lstrip(OPENERS)[:1].isupper()) > 0.5 * len(words):
+        return None                     # Title Case, not verse
+    starts = []
+    for i in range(1, len(words)):
+        if not words[i].lstrip(OPENERS)[:1].isupper():
+            continue
+        if SENTENCE_END.search(words[i - 1]):
+            starts.append((i, False))
+        elif CLAUSE_END.search(words[i - 1]) and _ordinary(words[i], cases):
+            starts.append((i, True))
+    def width(a, b):
+        return len(" ".join(words[a:b]))
+    cuts, clause = [0], 0
+    for i, after_clause in starts:
+        if width(cuts[-1], i) >= MIN_LINE:
+            cuts.append(i)
+            clause += after_clause
+    while len(cuts) > 1 and width(cuts[-1], len(words)) < MIN_LINE:
+        clause -= dict(starts)[cuts.pop()]
+    widths = [width(a, b) for a, b in zip(cuts, cuts[1:] + [len(words)])]
+    if len(widths) < 3 or clause < 2 or clause < (len(widths) - 1) / 2:
+        return None
+    typical = statistics.median(widths)
+    if max(widths) > MAX_LINE or max(widths) > 2.2 * typical or min(widths) < 0.35 * typical:
+        return None
+    return _split_long_lines(words, cuts, typical, cases)[1:]
+
+
+def _split_long_lines(words, cuts, typical, cases):
+    """Once the passage is known to be verse, a line far longer than the others holds two:
+    it is cut at the ordinary capitalized word nearest its middle (``fire Around``)."""
+    out = []
+    for a, b in zip(cuts, cuts[1:] + [len(words)]):
+        out.append(a)
+        line = " ".join(words[a:b])
+        if len(line) <= 1.4 * typical:
+            continue
+        best = None
+        for j in range(a + 1, b):
+            left, right = len(" ".join(words[a:j])), len(" ".join(words[j:b]))
+            if min(left, right) >= max(MIN_LINE, 0.5 * typical) and \
+                    words[j].lstrip(OPENERS)[:1].isupper() and _ordinary(words[j], cases) and \
+                    (best is None or abs(left - right) < best[0]):
+                best = (abs(left - right), j)
+        if best:
+            out.append(best[1])
+    return out
+
+
+def split_run_verse(text: str, visible, cases: collections.Counter) -> list[str] | None:
+    """The lines of ``text`` (which may hold markers; ``visible`` strips them), or None."""
+    words = text.split(" ")
+    if any(not w for w in words):
+        return None
+    shown = [visible(w) for w in words]
+    body = visible(text)
+    m = ATTRIBUTION.search(body)
+    n = len(words)
+    if m:
+        n -= len(body[m.start():].split())
+    if n < 6 or any(not w for w in shown[:n]):
+        return None
+    cuts = verse_cuts(shown[:n], cases)
+    if not cuts:
+        return None
+    bounds = [0, *cuts, len(words)]
+    return [" ".join(words[a:b]) for a, b in zip(bounds, bounds[1:])]
+
+
+EMPH_OPEN = re.compile(r"(?<![\w\\])_(?=[^\s_])")
+EMPH_CLOSE = re.compile(r"(?<=[^\s_])_(?!\w)")
+
+
+def balance_emphasis(lines: list[str]) -> list[str]:
+    """``_…_`` running over several lines is closed and reopened on each line."""
+    out, open_ = [], False
+    for line in lines:
+        if open_:
+            line = "_" + line
+        opens = len(EMPH_OPEN.findall(line))
+        closes = len(EMPH_CLOSE.findall(line))
+        open_ = opens > closes
+        out.append(line + "_" if open_ else line)
+    return out
