@@ -290,3 +290,40 @@ def test_docx_source_goes_through_pandoc(tmp_path):
     assert "I-PANDOC" in codes(report)
     again, _, _ = normalize(Path("again.md"), raw=md.encode())
     assert again == md
+
+
+def test_run_together_verse_needs_recurring_line_starts_and_a_set_apart_passage(tmp_path):
+    hymn = ('  "The ribs and terrors in the whale, Arched over me a dismal gloom,\n'
+            '  While all God\'s sun-lit waves rolled by, And lift me deepening down\n'
+            '  to doom."\n')
+    # Line starts are ordinary words the text writes in lower case elsewhere.
+    prose = ("\n\nThe whale arched its back while the waves rolled, and lift the boat\n"
+             "and the men in it down to the dark.\n")
+    src = tmp_path / "hymn.txt"
+    src.write_text("The preacher read a hymn, and the people sang it after him in the\n"
+                   "benches, keeping time with their feet as they always did:\n\n" + hymn + prose)
+    md, _, _ = normalize(src)
+    assert "> | “The ribs and terrors in the whale,\n> | Arched over me" in md
+    # The same words as running prose (not indented, no colon before them) stay prose.
+    src.write_text("The preacher read a hymn, and the people sang it after him in the\n"
+                   "benches, keeping time with their feet as they always did.\n\n"
+                   + hymn.replace("  ", "") + prose)
+    md, _, _ = normalize(src)
+    assert "|" not in body(md) and "whale, Arched over me" in md
+
+
+def test_quoted_passages_only_in_texts_without_dialogue(tmp_path):
+    passage = ('"It is very probable that mankind would have been obliged at length to\n'
+               'live constantly under the government of a single person, had they not."\n\n'
+               '"This form of government is a convention by which several smaller\n'
+               'states agree to become members of a larger one, which they intend."\n\n')
+    plain = "".join(f"Remark {k} of the essay, which quotes nobody at all in it, as\n"
+                    "essays often do not.\n\n" for k in range(60))
+    src = tmp_path / "essay.txt"
+    src.write_text(plain + passage + plain)
+    md, _, _ = normalize(src)
+    assert md.count("\n> “") == 2
+    dialogue = "".join(f'"Yes, {k}," said he.\n\n"No," said she.\n\n' for k in range(30))
+    src.write_text(plain + dialogue + passage + plain)
+    md, _, _ = normalize(src)
+    assert "\n> " not in md
