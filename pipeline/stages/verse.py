@@ -23,7 +23,7 @@ WORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
 # A closing attribution after the quotation: ``…the maine.” —_The Faerie Queen_.``
 ATTRIBUTION = re.compile(r"(?<=[”\"’])\s+(?:—|--)\s*\S.{0,80}$")
 MIN_LINE = 12        # characters: shorter pieces stay on the line before
-MAX_LINE = 72
+MAX_LINE = 80
 
 
 def word_cases(text: str) -> collections.Counter:
@@ -68,7 +68,7 @@ def verse_cuts(words: list[str], cases: collections.Counter) -> list[int] | None
     if len(widths) < 3 or clause < 2 or clause < (len(widths) - 1) / 2:
         return None
     typical = statistics.median(widths)
-    if max(widths) > MAX_LINE or max(widths) > 2.2 * typical or min(widths) < 0.35 * typical:
+    if max(widths) > MAX_LINE or max(widths) > 3 * typical or min(widths) < 0.35 * typical:
         return None
     return _split_long_lines(words, cuts, typical, cases)[1:]
 
