@@ -4,10 +4,13 @@ Stages that add Markdown syntax inside a paragraph (emphasis, footnote reference
 names) put a *marker* in the text instead: a private-use character not otherwise in the
 document, an index, and the same character again.  Typography sees through markers, the
 renderer escapes the text around them and then swaps each marker for its Markdown.
+
+``caps_emphasis`` marks words a text sets in capitals for emphasis (its only way to).
 """
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 
 class Markers:
@@ -42,6 +45,16 @@ class Markers:
     def restore(self, text: str) -> str:
         return self.pattern.sub(lambda m: self.items[int(m.group(1))], text)
 
+    def raw_offset(self, text: str, visible: int) -> int:
+        """Index in ``text`` of its ``visible``-th visible character (markers skipped)."""
+        seen = pos = 0
+        for m in self.pattern.finditer(text):
+            if seen + m.start() - pos >= visible:
+                break
+            seen += m.start() - pos
+            pos = m.end()
+        return pos + visible - seen
+
     def map_visible(self, text: str, fn) -> str:
         """Apply a length-preserving ``str -> str`` to the visible text only."""
         pieces = list(self.pattern.finditer(text))
@@ -60,3 +73,53 @@ class Markers:
             pos = m.end()
         out.append(new[vpos:])
         return "".join(out)
+
+
+# A run of words in capitals (``NOT EXPRESSLY``, ``A FIRM NATIONAL GOVERNMENT``).
+_CAPS_WORD = r"[A-Z][A-Z’'\-]*[A-Z]"
+CAPS_RUN = re.compile(rf"(?<![\w’'.])(?:A )?{_CAPS_WORD}(?:[ ,]+(?:A )?{_CAPS_WORD})*(?![\w’'])")
+ROMAN = re.compile(r"[IVXLCDM]+")
+
+
+def caps_emphasis(blocks: list, markers) -> list:
+    """Words set in capitals for emphasis, in texts that mark emphasis no other way.
+
+    Some plain texts (the Federalist's ``not EXPRESSLY delegated``) put emphasised words
+    in capitals.  When a text has no ``_emphasis_`` and is not a play, and many of its
+    paragraphs of lower-case prose hold such words, each run of them becomes emphasis;
+    the letters are kept as they are.  The words that open a paragraph are a lead-in,
+    not emphasis; roman numerals are numbers and words with no vowel abbreviations.
+    """
+    paras = [b for b in blocks if b.kind in ("para", "note") and b.text]
+    if any(is_marker and md in ("*", "**") for b in paras
+           for is_marker, md in markers.split(b.text)):
+        return blocks                       # emphasis marked otherwise, or a play
+    runs = {id(b): list(_caps_runs(markers.strip(b.text))) for b in paras}
+    if sum(map(len, runs.values())) < max(20, 0.1 * len(paras)):
+        return blocks
+    out = []
+    for b in blocks:
+        spans = runs.get(id(b))
+        out.append(replace(b, text=_emphasise(b.text, spans, markers)) if spans else b)
+    return out
+
+
+def _caps_runs(text: str):
+    """(start, end) of the emphasised capitals in one paragraph of running text."""
+    if sum(c.islower() for c in text) < sum(c.isupper() for c in text):
+        return
+    lead = re.match(r"[\W\d]*", text).end()
+    for m in CAPS_RUN.finditer(text):
+        words = re.split(r"[ ,]+", m.group(0).strip(" ,"))
+        if m.start() <= lead or all(ROMAN.fullmatch(w) or not re.search("[AEIOUY]", w)
+                                    for w in words):
+            continue                        # a lead-in, XIV, MSS
+        yield m.start(), m.start() + len(m.group(0).rstrip(" ,"))
+
+
+def _emphasise(text: str, spans, markers) -> str:
+    """Wrap spans of the visible text in emphasis markers."""
+    for start, end in reversed(spans):
+        a, b = markers.raw_offset(text, start), markers.raw_offset(text, end)
+        text = text[:a] + markers.add("*") + text[a:b] + markers.add("*") + text[b:]
+    return text
