@@ -27,6 +27,10 @@ def ellipses(text: str) -> str:
 
 def dashes(text: str, lang: str = "en") -> str:
     spaced = "–" if lang == "de" else "—"
+    # A long dash: after a whole word it breaks off speech (“yet to learn—”), elsewhere it
+    # stands for missing letters or words (J——, d——d), set as two em dashes.
+    text = re.sub(r"(?<=\w\w)----(?![-\w])", "—", text)
+    text = re.sub(r"(?<!-)----(?!-)", "——", text)
     text = re.sub(r"(?<!-)---(?!-)", "—", text)
     # Number ranges: 1813 - 20, 10-12 (not phone numbers or ISBNs).
     text = re.sub(r"(?<![\d\-–])(\d+) ?-(?:-)? ?(\d+)(?![\d\-–])",
