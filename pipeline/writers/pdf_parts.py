@@ -18,14 +18,10 @@ import ctypes
 import logging
 import os
 import re
-import shutil
 import signal
-import tempfile
 import traceback
 import warnings
-from contextlib import contextmanager
 from io import BytesIO
-from pathlib import Path
 
 from lxml import etree
 
@@ -141,8 +137,9 @@ def _die_with_parent() -> None:
     PROGRESS.propagate = False
 
 
-def _part(conn, job, out: Path, doc, options, wanted: set) -> None:
-    """In the forked child: lay out, report the page count, set folios, write the PDF."""
+def _part(conn, job, doc, options, wanted: set) -> None:
+    """In the forked child: lay out, report the page count and where the anchors fell,
+    set the folios once told the number of pages before, send the PDF."""
     from . import pdf
 
     status = 0
@@ -153,14 +150,17 @@ def _part(conn, job, out: Path, doc, options, wanted: set) -> None:
         for i, page in enumerate(document.pages):      # a split box anchors every page
             anchors.update({name: i for name in page.anchors
                             if name in wanted and name not in anchors})
-        conn.send((len(document.pages), anchors))
+        conn.send(("count", len(document.pages), anchors))
         folios.finish(conn.recv())
-        out.write_bytes(pdf.to_pdf(doc, options, document))
+        conn.send(("pdf", pdf.to_pdf(doc, options, document)))
     except MemoryError:
         status = MEMORY_EXIT
     except BaseException:
-        out.with_suffix(".err").write_text(traceback.format_exc())
         status = 1
+        try:
+            conn.send(("error", traceback.format_exc()))
+        except OSError:
+            pass
     os._exit(status)
 
 
@@ -206,28 +206,24 @@ def write(doc, options, starts: list[str]) -> bytes | None:
         return pdf.to_pdf(doc, options, document), targets
 
     jobs = [(part_html(i), i < count or options.even_pages) for i in range(1, count + 1)]
-    tmp = Path(tempfile.mkdtemp(prefix="pdf-parts-"))
-    try:
-        front_pdf = _run(jobs, tmp, doc, options, wanted, lambda: len(front(None).pages),
-                         when_counted)
-        if front_pdf is None:
-            return None
-        return bind(front_pdf[0], [tmp / f"{i}.pdf" for i in range(count)], front_pdf[1])
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+    front_pdf, parts = _run(jobs, doc, options, wanted, lambda: len(front(None).pages),
+                            when_counted)
+    return bind(front_pdf[0], parts, front_pdf[1]) if front_pdf else None
 
 
-def _run(jobs, tmp: Path, doc, options, wanted: set, front_count, when_counted):
+def _run(jobs, doc, options, wanted: set, front_count, when_counted):
     """Lay out the parts in forked children, as many busy at once as there are cores (a
     part waiting for the count of the pages before it is not busy).  The front matter is
     counted here meanwhile; each part is sent the number of pages before it as soon as
-    that is known; ``when_counted`` runs once every part has counted."""
+    that is known; ``when_counted`` runs once every part has counted.  Returns its result
+    and the parts' PDFs."""
     from multiprocessing import Pipe
     from multiprocessing.connection import wait
 
     workers = max(1, len(os.sched_getaffinity(0)))
     counts: list = [None] * len(jobs)
-    anchors, children, sent, first, result = {}, {}, set(), None, None
+    pdfs: list = [None] * len(jobs)
+    anchors, errors, children, sent, first, result = {}, {}, {}, set(), None, None
 
     def start():
         while len(children) < len(jobs) and sum(c[2] for c in children.values()) < workers:
@@ -236,7 +232,7 @@ def _run(jobs, tmp: Path, doc, options, wanted: set, front_count, when_counted):
             pid = os.fork()
             if pid == 0:
                 parent.close()
-                _part(child, jobs[index], tmp / f"{index}.pdf", doc, options, wanted)
+                _part(child, jobs[index], doc, options, wanted)
             child.close()
             children[parent] = [index, pid, True]          # index, pid, busy
 
@@ -259,16 +255,20 @@ def _run(jobs, tmp: Path, doc, options, wanted: set, front_count, when_counted):
             start()
             for conn in wait([c for c, child in children.items() if child[1]]):
                 child = children[conn]
+                index, pid, _ = child
                 try:
-                    counts[child[0]], found = conn.recv()
+                    kind, *message = conn.recv()
                 except EOFError:
                     conn.close()
-                    index, pid, _ = child
                     child[1:] = [0, False]
-                    _check(os.waitpid(pid, 0)[1], tmp / f"{index}.err")
+                    _check(os.waitpid(pid, 0)[1], errors.get(index))
                     continue
-                child[2] = child[0] in sent
-                anchors.update({name: (child[0], local) for name, local in found.items()})
+                if kind != "count":                 # "pdf" or "error"
+                    (pdfs if kind == "pdf" else errors)[index] = message[0]
+                    continue
+                counts[index], found = message
+                child[2] = index in sent
+                anchors.update({name: (index, local) for name, local in found.items()})
                 PROGRESS.info(f"Parts - Page {first + sum(c or 0 for c in counts)} laid out "
                               f"({sum(c is not None for c in counts)} of {len(jobs)} parts)")
                 send_offsets()
@@ -280,20 +280,20 @@ def _run(jobs, tmp: Path, doc, options, wanted: set, front_count, when_counted):
                 os.kill(pid, signal.SIGKILL)
                 os.waitpid(pid, 0)
                 conn.close()
-    return result
+    return result, pdfs
 
 
-def _check(status: int, err: Path) -> None:
+def _check(status: int, error: str | None) -> None:
     code = os.waitstatus_to_exitcode(status)
     if code == MEMORY_EXIT:
         raise MemoryError("a part of the book ran out of memory")
     if code:
-        detail = err.read_text() if err.exists() else f"exit status {code}"
+        detail = error or f"exit status {code}"
         raise RuntimeError(f"laying out a part of the book failed:\n{detail}")
 
 
 # -- binding -----------------------------------------------------------------------------
-def bind(front: bytes, parts: list[Path], targets: dict[str, int]) -> bytes:
+def bind(front: bytes, parts: list[bytes], targets: dict[str, int]) -> bytes:
     """One PDF from the front matter's and the parts' PDFs: pages, structure tree, outline,
     named destinations (``targets``: name -> page index), and links between parts."""
     import pikepdf
@@ -309,8 +309,8 @@ def bind(front: bytes, parts: list[Path], targets: dict[str, int]) -> bytes:
     dests = _names(root)
     outline = root.get("/Outlines")
     items, visible = ([], 0) if outline is None else (_chain(outline), int(outline.get("/Count", 0)))
-    for path in parts:
-        part = pikepdf.open(path)
+    for data in parts:
+        part = pikepdf.open(BytesIO(data))
         first = len(book.pages)
         with warnings.catch_warnings():     # named destinations are bound below
             warnings.simplefilter("ignore", pikepdf.PageCopyWarning)
