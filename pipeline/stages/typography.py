@@ -78,7 +78,7 @@ def _elided(text: str, start: int) -> set[int]:
             elif not ELISIONS.match(text, j + 1):
                 run.append(j)
             continue
-        if not run or not (before.isalnum() or before in CLOSING_PUNCT + "—–-"):
+        if not run or not (before.isalnum() or before in CLOSING_PUNCT + "—–-\""):
             continue
         strong = not before.isalnum() or not (after.isspace() and text[j + 2:j + 3].isalpha())
         if strong:
