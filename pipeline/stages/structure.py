@@ -15,7 +15,7 @@ from .blocks import Block, Raw, is_cjk, join_lines, raw_blocks, to_lines, vocabu
 from .contents import remove_contents
 from .documents import DOCUMENT, quote_documents, quote_letters
 from .quotations import quote_passages
-from .verse import balance_emphasis, split_run_verse, word_cases
+from .verse import balance_emphasis, lines_are_verse, split_run_verse, word_cases
 
 SENTENCE_END = re.compile(r"[.!?:;…\"”’)\]]$")
 ORNAMENT = re.compile(r"^(?:[*·•~#=+_.✱❦⁂§◆◇○●☙❧]\s*){3,}$|^[⁂❦☙❧§]$|^\*\s+\*$")
@@ -316,7 +316,8 @@ def classify(raw: list[Raw], ctx: Context) -> list[Block]:
             i += len(group)
             continue
         # Centred short lines (title pages, dedications) stay lines, grouped.
-        if ctx.centred(r) and not ctx.wrapped(r) or (len(r.lines) > 1 and not ctx.wrapped(r)):
+        if ctx.centred(r) and not ctx.wrapped(r) or (len(r.lines) > 1 and not ctx.wrapped(r)) \
+                or (not speakers and _long_verse_lines(r, ctx)):
             group = [r]
             while ctx.centred(r) and i + 1 < len(raw) and raw[i + 1].gap == 1 and \
                     ctx.centred(raw[i + 1]) and len(group) < 12:
@@ -381,6 +382,23 @@ def _offset_with_markers(text: str, markers, visible_offset: int) -> int:
     return pos + (visible_offset - count)
 
 
+def _long_verse_lines(r: Raw, ctx: Context) -> bool:
+    if len(r.lines) < 2 or any(ln.indent > r.lines[0].indent + 1 for ln in r.lines[1:]) \
+            or not ctx.wrapped(r):
+        return False
+    if not lines_are_verse([ctx.visible(ln.text) for ln in r.lines], _word_cases(ctx)):
+        return False
+    ctx.draft.explain(r.no, "verse", f"{len(r.lines)} long lines kept: each opens with a "
+                      "capital after the punctuation ending the line before")
+    return True
+
+
+def _word_cases(ctx: Context):
+    if not hasattr(ctx, "word_cases"):
+        ctx.word_cases = word_cases(ctx.visible(ctx.draft.text))
+    return ctx.word_cases
+
+
 def _run_verse(text: str, raw: list[Raw], i: int, out: list[Block], indented: bool,
                ctx: Context) -> list[str] | None:
     """A passage set apart from the running text (indented, displayed between extra blank
@@ -398,9 +416,7 @@ def _run_verse(text: str, raw: list[Raw], i: int, out: list[Block], indented: bo
         paragraph(-1) is not None and len(paragraph(-1)) <= 60 and introduces(paragraph(-2)))
     if not (indented or displayed or colon) or ctx.centred(r):
         return None
-    if not hasattr(ctx, "word_cases"):
-        ctx.word_cases = word_cases(ctx.visible(ctx.draft.text))
-    return split_run_verse(text, ctx.visible, ctx.word_cases)
+    return split_run_verse(text, ctx.visible, _word_cases(ctx))
 
 
 def _display_after_colon(raw: list[Raw], i: int, prev: Block | None, ctx: Context):

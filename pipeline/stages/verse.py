@@ -114,6 +114,27 @@ def split_run_verse(text: str, visible, cases: collections.Counter) -> list[str]
     return [" ".join(words[a:b]) for a, b in zip(bounds, bounds[1:])]
 
 
+def lines_are_verse(texts: list[str], cases: collections.Counter) -> bool:
+    """Lines that fill the measure like wrapped prose but are verse (Whitman's long lines):
+    every line opens with a capital, every line ends in punctuation, and line starts after
+    a comma or a semicolon are ordinary words, not names."""
+    words = [t.split() for t in texts]
+    if len(words) < 2 or any(not w for w in words) or texts[0][:1] in "[(":
+        return False
+    if sum(1 for w in words for x in w if x.lstrip(OPENERS)[:1].isupper()) > \
+            0.5 * sum(len(w) for w in words):
+        return False                    # Title Case
+    if not all(w[0][:1].isupper() for w in words):
+        return False                    # (a quotation opening a line is prose's dialogue)
+    clause = 0
+    for a, b in zip(words, words[1:]):
+        if CLAUSE_END.search(a[-1]):
+            clause += _ordinary(b[0], cases)
+        elif not SENTENCE_END.search(a[-1]):
+            return False
+    return clause >= max(1, (len(words) - 1) / 2)
+
+
 EMPH_OPEN = re.compile(r"(?<![\w\\])_(?=[^\s_])")
 EMPH_CLOSE = re.compile(r"(?<=[^\s_])_(?!\w)")
 
