@@ -18,6 +18,8 @@ ELISIONS = re.compile(r"(?:tis|twas|twere|twill|twould|twixt|tisn[’']t|twasn[�
                       r"tain[’']t|taint|em|n|cause|cos|neath|gainst|mongst|midst|tween|bout|"
                       r"fore|nuff|cept|t(?=\s(?:is|was|were|will|would)\b)|\d0s|\d\d)(?!\w)", re.I)
 CLOSING_PUNCT = ".,;:!?…)]’”"
+# Words that lose their last letters mid-sentence: goin', an', o', th'.
+DROPPED_END = re.compile(r"(?:\win|\b(?:an|o|th|ol))$", re.I)
 
 
 def ellipses(text: str) -> str:
@@ -80,6 +82,8 @@ def _elided(text: str, start: int) -> set[int]:
             continue
         if not run or not (before.isalnum() or before in CLOSING_PUNCT + "—–-\""):
             continue
+        if after.isspace() and DROPPED_END.search(text, 0, j):
+            continue                                    # goin' home, an' then
         strong = not before.isalnum() or not (after.isspace() and text[j + 2:j + 3].isalpha())
         if strong:
             opener = [k for k in run if introduced(k)][-1:] or run[:1]
