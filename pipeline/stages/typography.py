@@ -16,7 +16,8 @@ OPENERS = " \t\n([{—–-‘“«»„‚/" + NBSP + NNBSP + "\u3000"
 # Words that lose their first letters: ’tis, ’t is, ’em, ’bout, ’nuff, the ’90s.
 ELISIONS = re.compile(r"(?:tis|twas|twere|twill|twould|twixt|tisn[’']t|twasn[’']t|twon[’']t|"
                       r"tain[’']t|taint|em|n|cause|cos|neath|gainst|mongst|midst|tween|bout|"
-                      r"fore|nuff|cept|t(?=\s(?:is|was|were|will|would)\b)|\d0s|\d\d)(?!\w)", re.I)
+                      r"fore|nuff|cept|deed|stead|pears|pon|t(?=\s(?:is|was|were|will|would)\b)|"
+                      r"\d0s|\d\d)(?!\w)", re.I)
 CLOSING_PUNCT = ".,;:!?…)]’”"
 # Words that lose their last letters mid-sentence: goin', an', o', th'.
 DROPPED_END = re.compile(r"(?:\win|\b(?:an|o|th|ol))$", re.I)
@@ -99,8 +100,8 @@ def _elided(text: str, start: int) -> set[int]:
 def _have(text: str, j: int) -> bool:
     """``might 'a' been``: 'a' standing for *have* after a modal verb."""
     return bool(re.match(r"a'(?!\w)", text[j + 1:j + 3] + " ")) and bool(
-        re.search(r"(?:\b(?:would|could|should|might|must|may|will|shall)|\w'd)\s$",
-                  text[max(0, j - 12):j], re.I))
+        re.search(r"(?:would|could|should|might|must|may|will|shall|\w['’]d)"
+                  r"(?:\s+(?:never|not|ever|just))?\s$", text[max(0, j - 20):j], re.I))
 
 
 def _quotes(text: str, lang: str) -> str:
