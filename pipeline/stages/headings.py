@@ -101,5 +101,9 @@ def assign_levels(headings: list) -> None:
             h.rank = top
     ranks = sorted({h.rank for h in headings})
     dense = {r: i + 1 for i, r in enumerate(ranks)}
+    previous = 0
     for h in headings:
-        h.level = min(dense[h.rank], 6)
+        # Never deeper than one below the heading before (a title joined to its book
+        # heading leaves the book's sections under the book): outlines skip no level.
+        h.level = min(dense[h.rank], 6, previous + 1)
+        previous = h.level

@@ -234,6 +234,12 @@ def classify(raw: list[Raw], ctx: Context) -> list[Block]:
             out.append(Block("comment", text="contents list removed: " + r.contents, line=no))
             i += 1
             continue
+        if _section_number_on_top(r, ctx):
+            # A section number on the line above its text (Whitman's "       4"), no blank
+            # line between: it is a heading of its own.
+            raw[i:i + 1] = [Raw(r.lines[:1], r.gap), Raw(r.lines[1:], 1)]
+            draft.explain(no, "split", f"section number {vis.split()[0]} set above its text")
+            continue
         if len(r.lines) == 1 and ORNAMENT.match(vis):
             out.append(Block("break", line=no))
             draft.explain(no, "break", vis[:20])
@@ -380,6 +386,13 @@ def _offset_with_markers(text: str, markers, visible_offset: int) -> int:
         count += n
         pos = m.end()
     return pos + (visible_offset - count)
+
+
+def _section_number_on_top(r: Raw, ctx: Context) -> bool:
+    first = r.lines[0]
+    return len(r.lines) > 1 and bool(H.BARE.match(ctx.visible(first.text).strip())) and \
+        first.indent >= max(ln.indent for ln in r.lines[1:]) and \
+        first.indent > min(ln.indent for ln in r.lines[1:]) + 2
 
 
 def _long_verse_lines(r: Raw, ctx: Context) -> bool:
