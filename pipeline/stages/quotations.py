@@ -38,13 +38,18 @@ def quote_passages(blocks: list[Block], draft) -> None:
     if opening > MAX_DIALOGUE_SHARE * len(paras):
         return
     run: list[Block] = []
+    before = None                   # the block before the run
     for b in blocks + [Block("break")]:
         if b.kind == "para" and not b.quote and _quoted_to_end(markers.strip(b.text).strip()):
             run.append(b)
             continue
-        if len(run) >= 2:
+        introduced = before is not None and before.kind == "para" and \
+            markers.strip(before.text).rstrip().rstrip("—-").endswith(":")
+        if len(run) >= 2 or (run and introduced):
             for c in run:
                 c.quote = True
-            draft.explain(run[0].line, "quote", f"{len(run)} paragraphs quoted one after "
-                          "another, in a text without dialogue")
+            draft.explain(run[0].line, "quote", f"{len(run)} paragraph(s) quoted to the end"
+                          + (" after a colon" if introduced else " one after another")
+                          + ", in a text without dialogue")
         run = []
+        before = b
