@@ -39,6 +39,7 @@ def dashes(text: str, lang: str = "en") -> str:
     text = re.sub(r"(?<![\d\-–])(\d+) ?-(?:-)? ?(\d+)(?![\d\-–])",
                   lambda m: f"{m.group(1)}–{m.group(2)}", text)
     text = re.sub(r"(?<=\S) -- (?=\S)", f" {spaced} ", text)
+    text = re.sub(r"(?<=\S) --(?=[,;.:!?)»«])", f" {spaced}", text)    # dauern --, mache
     text = re.sub(r"(?<!-)--(?!-)", "—", text)
     text = re.sub(r"(?<=\S) - (?=\S)", f" {spaced} ", text)
     text = re.sub(r"(?<=\S) -$", f" {spaced}", text)
