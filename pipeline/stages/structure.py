@@ -350,14 +350,17 @@ def classify(raw: list[Raw], ctx: Context) -> list[Block]:
         quote = indent > ctx.base + 1 and not ctx.first_line_layout and not ctx.centred(r)
         if ctx.first_line_layout and len(r.lines) == 1:
             quote = False
-        verse = None if speakers else _run_verse(text, raw, i, out, quote, ctx)
+        verse, rest = (None, "") if speakers else _run_verse(text, raw, i, out, quote, ctx)
         if verse:
             rows = [(0, inline(t, markers)) for t in balance_emphasis(verse)]
             out.append(Block("lines", rows=rows, line=no, quote=True))
+            out[-1].run_verse = True
             draft.explain(no, "verse", f"{len(rows)} lines re-split from verse run together "
-                          "as prose (quoted)")
-            i += 1
-            continue
+                          "as prose (quoted)" + (", the prose after it a paragraph" if rest else ""))
+            if not rest:
+                i += 1
+                continue
+            text, quote = rest, False
         text = inline(text, markers)
         if speakers:
             text, quote = _play_paragraph(text, r, speakers, markers, quote, ctx)
@@ -413,10 +416,11 @@ def _word_cases(ctx: Context):
 
 
 def _run_verse(text: str, raw: list[Raw], i: int, out: list[Block], indented: bool,
-               ctx: Context) -> list[str] | None:
+               ctx: Context) -> tuple[list[str] | None, str]:
     """A passage set apart from the running text (indented, displayed between extra blank
     lines, or introduced by a colon, perhaps through a title line) that is verse run
-    together as prose: its lines."""
+    together as prose: its lines.  The stanza after such verse may end in the narrator's
+    prose (``…turn cold on thee!" There were very few…``): that is returned as the rest."""
     r = raw[i]
     displayed = r.gap >= 2 and (i + 1 == len(raw) or raw[i + 1].gap >= 2)
     def paragraph(k):
@@ -427,9 +431,16 @@ def _run_verse(text: str, raw: list[Raw], i: int, out: list[Block], indented: bo
         return t is not None and t.rstrip("—-").endswith(":")
     colon = introduces(paragraph(-1)) or (
         paragraph(-1) is not None and len(paragraph(-1)) <= 60 and introduces(paragraph(-2)))
+    if out and getattr(out[-1], "run_verse", False) and not (indented or displayed or colon):
+        words = text.split(" ")
+        for k, w in enumerate(words[:-1]):
+            if re.search(r"[”\"][.,;:!?]*$", ctx.visible(w)) and words[k + 1][:1].isupper():
+                lines = split_run_verse(" ".join(words[:k + 1]), ctx.visible, _word_cases(ctx))
+                return (lines, " ".join(words[k + 1:])) if lines else (None, "")
+        return None, ""
     if not (indented or displayed or colon) or ctx.centred(r):
-        return None
-    return split_run_verse(text, ctx.visible, _word_cases(ctx))
+        return None, ""
+    return split_run_verse(text, ctx.visible, _word_cases(ctx)), ""
 
 
 def _display_after_colon(raw: list[Raw], i: int, prev: Block | None, ctx: Context):

@@ -68,9 +68,11 @@ def verse_cuts(words: list[str], cases: collections.Counter) -> list[int] | None
     if len(widths) < 3 or clause < 2 or clause < (len(widths) - 1) / 2:
         return None
     typical = statistics.median(widths)
+    cuts = _split_long_lines(words, cuts, typical, cases)
+    widths = [width(a, b) for a, b in zip(cuts, cuts[1:] + [len(words)])]
     if max(widths) > MAX_LINE or max(widths) > 3 * typical or min(widths) < 0.35 * typical:
         return None
-    return _split_long_lines(words, cuts, typical, cases)[1:]
+    return cuts[1:]
 
 
 def _split_long_lines(words, cuts, typical, cases):
