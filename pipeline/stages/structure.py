@@ -429,8 +429,9 @@ def _run_verse(text: str, raw: list[Raw], i: int, out: list[Block], indented: bo
 
     def introduces(t):
         return t is not None and t.rstrip("—-").endswith(":")
-    colon = introduces(paragraph(-1)) or (
-        paragraph(-1) is not None and len(paragraph(-1)) <= 60 and introduces(paragraph(-2)))
+    titled = not introduces(paragraph(-1)) and paragraph(-1) is not None and \
+        len(paragraph(-1)) <= 60 and introduces(paragraph(-2))
+    colon = introduces(paragraph(-1)) or titled
     if out and getattr(out[-1], "run_verse", False) and not (indented or displayed or colon):
         words = text.split(" ")
         for k, w in enumerate(words[:-1]):
@@ -440,7 +441,11 @@ def _run_verse(text: str, raw: list[Raw], i: int, out: list[Block], indented: bo
         return None, ""
     if not (indented or displayed or colon) or ctx.centred(r):
         return None, ""
-    return split_run_verse(text, ctx.visible, _word_cases(ctx)), ""
+    lines = split_run_verse(text, ctx.visible, _word_cases(ctx))
+    if lines and titled and not out[-1].quote:
+        out[-1].quote = True        # the poem's title, between the colon and the poem
+        ctx.draft.explain(out[-1].line, "quote", "title of the verse after it")
+    return lines, ""
 
 
 def _display_after_colon(raw: list[Raw], i: int, prev: Block | None, ctx: Context):

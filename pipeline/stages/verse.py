@@ -23,6 +23,7 @@ WORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
 # A closing attribution after the quotation: ``…the maine.” —_The Faerie Queen_.``
 ATTRIBUTION = re.compile(r"(?<=[”\"’])\s+(?:—|--)\s*\S.{0,80}$")
 MIN_LINE = 12        # characters: shorter pieces stay on the line before
+MIN_SENTENCE_LINE = 20
 MAX_LINE = 80
 
 
@@ -59,7 +60,9 @@ def verse_cuts(words: list[str], cases: collections.Counter) -> list[int] | None
         return len(" ".join(words[a:b]))
     cuts, clause = [0], 0
     for i, after_clause in starts:
-        if width(cuts[-1], i) >= MIN_LINE:
+        # A sentence may end inside a line ("Alabama, goodbye! I love thee well!"): a
+        # sentence end makes a line start only after a line's worth of words.
+        if width(cuts[-1], i) >= (MIN_LINE if after_clause else MIN_SENTENCE_LINE):
             cuts.append(i)
             clause += after_clause
     while len(cuts) > 1 and width(cuts[-1], len(words)) < MIN_LINE:
