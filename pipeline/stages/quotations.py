@@ -1,15 +1,18 @@
-"""Quoted passages in expository texts: paragraphs of someone else's words, set as quotes.
+"""Quoted passages: paragraphs of someone else's words, set as block quotes.
 
 An essay or a history that quotes a passage of several paragraphs puts a quotation mark
 at the start of each one (``"This form of government is a convention by which…``), the
 passage running to the end of each paragraph.  In a novel the same shape is a character
 speaking, so the rule applies only to texts with almost no dialogue, where paragraphs
-opening with a quotation mark are rare.  Only the block-quote flag changes.
+opening with a quotation mark are rare.  In any text, a document read out under a quoted
+title (``…began to read:`` / ``"A VISION`` / ``"Dark and tempestuous was night…``) is
+quoted up to the paragraph that closes its quotation.  Only the block-quote flag changes.
 """
 from __future__ import annotations
 
 import re
 
+from . import headings as H
 from .blocks import Block
 
 OPENING = "“\"‘«„"
@@ -53,3 +56,42 @@ def quote_passages(blocks: list[Block], draft) -> None:
                           + ", in a text without dialogue")
         run = []
         before = b
+
+
+def _introduces(b: Block | None, markers) -> bool:
+    return b is not None and b.kind == "para" and \
+        markers.strip(b.text).rstrip().rstrip("—-").endswith(":")
+
+
+def _open_quote(text: str) -> bool:
+    return text.count("“") > text.count("”") or text.count('"') % 2 == 1
+
+
+def quote_titled_documents(blocks: list[Block], draft) -> None:
+    """After a colon, a short capitalized title opening a quotation it does not close,
+    then paragraphs that each open one: the title and those paragraphs, up to the one that
+    closes the quotation, are quoted."""
+    markers = draft.markers
+    for k, b in enumerate(blocks[1:], 1):
+        title = markers.strip(b.text).strip()
+        if b.kind != "para" or not title or title[0] not in OPENING or len(title) > 60 or \
+                not H.mostly_caps(title) or not _open_quote(title) or \
+                not _introduces(blocks[k - 1], markers):
+            continue
+        end = None
+        for j in range(k + 1, min(len(blocks), k + 30)):
+            c = blocks[j]
+            text = markers.strip(c.text).strip()
+            if c.kind == "lines" and c.quote:
+                continue
+            if c.kind != "para" or not text or text[0] not in OPENING:
+                break
+            if not _open_quote(text) or CLOSES_AT_END.search(text):
+                end = j
+                break
+        if end is None:
+            continue
+        for c in blocks[k:end + 1]:
+            c.quote = True
+        draft.explain(b.line, "quote", f"document under a quoted title, up to line "
+                      f"{blocks[end].line}")

@@ -14,7 +14,7 @@ from . import plays
 from .blocks import Block, Raw, is_cjk, join_lines, raw_blocks, to_lines, vocabulary
 from .contents import remove_contents
 from .documents import DOCUMENT, quote_documents, quote_letters
-from .quotations import quote_passages
+from .quotations import quote_passages, quote_titled_documents
 from .verse import balance_emphasis, lines_are_verse, split_run_verse, word_cases
 
 SENTENCE_END = re.compile(r"[.!?:;…\"”’)\]]$")
@@ -290,7 +290,7 @@ def classify(raw: list[Raw], ctx: Context) -> list[Block]:
             if m and H.rank_of(m.group("label")) == 4 and m.group("rest").strip(" .") and \
                     re.match(r"\.\s+\S", m.group("rest")):
                 # SCENE I. Elsinore. A platform…: the place is a paragraph of its own.
-                cut = len(text) - len(m.group("rest").lstrip(".").lstrip())
+                cut = len(ctx.visible(text)) - len(m.group("rest").lstrip(".").lstrip())
                 head_len = _offset_with_markers(text, markers, cut)
                 text, extra = text[:head_len].rstrip(), text[head_len:].strip()
             elif not (m and m.group("rest").strip(" .:")) and rank != -1 or rank == -1:
@@ -311,6 +311,11 @@ def classify(raw: list[Raw], ctx: Context) -> list[Block]:
             if extra:
                 out.append(Block("para", text=inline(extra, markers), line=no))
                 _collect_refs(out[-1], pending)
+            # A bracket note cut out of the heading line belongs to the heading.
+            for host in [h] + ([out[-1]] if extra else []):
+                for note in _bracket_notes(host, ctx, vocab):
+                    _bind(note, pending, out, draft, host=host)
+                    out.append(note)
             i += 1
             continue
         # Short lines set out one by one after a colon are verse: keep them together.
@@ -603,6 +608,7 @@ def run(draft):
     quote_documents(blocks, draft)
     quote_letters(blocks, draft)
     quote_passages(blocks, draft)
+    quote_titled_documents(blocks, draft)
     heads = [b for b in blocks if b.kind == "heading"]
     has_chapters = any(h.rank == 3 for h in heads)
     has_poems = any(h.rank == "poem" for h in heads)
