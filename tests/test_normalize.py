@@ -327,3 +327,13 @@ def test_quoted_passages_only_in_texts_without_dialogue(tmp_path):
     src.write_text(plain + dialogue + passage + plain)
     md, _, _ = normalize(src)
     assert "\n> " not in md
+
+
+def test_bracket_note_on_a_heading_line_is_kept(tmp_path):
+    src = tmp_path / "notes.txt"
+    src.write_text("CHAPTER I [Footnote 1: a note on the title]\n\nText of the chapter.\n\n"
+                   "SCENE II. Elsinore. A platform [Footnote 2: the place]\n\nMore text.\n")
+    md, _, report = normalize(src)
+    assert "# CHAPTER I [^1]" in md and "[^1]: a note on the title" in md
+    assert "# SCENE II.\n\nElsinore. A platform [^2]" in md and "[^2]: the place" in md
+    assert not [d for d in report.items if d.code == "W-LOST-TEXT"]
