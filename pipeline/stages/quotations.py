@@ -40,6 +40,7 @@ def quote_passages(blocks: list[Block], draft) -> None:
     opening = sum(1 for b in paras if markers.strip(b.text).lstrip()[:1] in OPENING)
     if opening > MAX_DIALOGUE_SHARE * len(paras):
         return
+    _split_run_in_quotations(blocks, draft)
     run: list[Block] = []
     before = None                   # the block before the run
     for b in blocks + [Block("break")]:
@@ -56,6 +57,39 @@ def quote_passages(blocks: list[Block], draft) -> None:
                           + ", in a text without dialogue")
         run = []
         before = b
+
+
+RUN_IN = re.compile(r"(?<=[:—]) (?=[“\"])")
+MIN_RUN_IN_WORDS = 40
+
+
+def _split_run_in_quotations(blocks: list[Block], draft) -> None:
+    """A long quotation run into the paragraph that introduces it (``…amount to this:
+    "It is not true, …"`` to the paragraph's end) becomes a paragraph of its own."""
+    markers = draft.markers
+    k = 0
+    while k < len(blocks):
+        b = blocks[k]
+        k += 1
+        if b.kind != "para" or b.quote:
+            continue
+        for m in RUN_IN.finditer(b.text):
+            head, rest = b.text[:m.start()], b.text[m.end():]
+            shown = markers.strip(rest).strip()
+            if len(markers.strip(head).split()) < 8 or len(shown.split()) < MIN_RUN_IN_WORDS \
+                    or not markers.strip(head).rstrip("—-").endswith(":"):
+                continue
+            inner = shown[1:-3]
+            closed = CLOSES_AT_END.search(shown) and "”" not in inner and '"' not in inner
+            unclosed = "”" not in shown and '"' not in shown[1:]
+            emphasis_whole = sum(1 for x in markers.pattern.findall(head)
+                                 if markers.items[int(x)] == "*") % 2 == 0
+            if (closed or unclosed) and emphasis_whole:
+                b.text = head
+                blocks.insert(k, Block("para", text=rest, line=b.line, quote=True))
+                draft.explain(b.line, "split", "a long quotation run into the paragraph that "
+                              "introduces it is a quoted paragraph")
+                break
 
 
 def _introduces(b: Block | None, markers) -> bool:
