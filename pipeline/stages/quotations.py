@@ -129,3 +129,18 @@ def quote_titled_documents(blocks: list[Block], draft) -> None:
             c.quote = True
         draft.explain(b.line, "quote", f"document under a quoted title, up to line "
                       f"{blocks[end].line}")
+
+
+# ``"…" _Bracton, l. 3._`` or ``"…" —Sir T. Browne``: a source named after the quotation.
+ATTRIBUTED = re.compile(r"^[“\"][^”\"]+[”\"]\s*(?:—\s*)?(?:\*[^*“”\"]{2,80}\*|—\s*[A-Z][^“”\"*]{1,60})"
+                        r"[.,]?\s*$", re.S)
+
+
+def quote_epigraphs(blocks: list[Block], draft) -> None:
+    """A quotation with its source, first under a heading, is the chapter's epigraph."""
+    markers = draft.markers
+    for k, b in enumerate(blocks[1:], 1):
+        if b.kind == "para" and not b.quote and blocks[k - 1].kind == "heading" and \
+                ATTRIBUTED.match(markers.restore(b.text).strip()):
+            b.quote = True
+            draft.explain(b.line, "quote", "epigraph: a quotation and its source under a heading")

@@ -14,7 +14,7 @@ from . import plays
 from .blocks import Block, Raw, is_cjk, join_lines, raw_blocks, to_lines, vocabulary
 from .contents import remove_contents
 from .documents import DOCUMENT, quote_documents, quote_letters
-from .quotations import quote_passages, quote_titled_documents
+from .quotations import quote_epigraphs, quote_passages, quote_titled_documents
 from .verse import balance_emphasis, lines_are_verse, split_run_verse, word_cases
 
 SENTENCE_END = re.compile(r"[.!?:;…\"”’)\]]$")
@@ -609,6 +609,7 @@ def run(draft):
     quote_letters(blocks, draft)
     quote_passages(blocks, draft)
     quote_titled_documents(blocks, draft)
+    quote_epigraphs(blocks, draft)
     heads = [b for b in blocks if b.kind == "heading"]
     has_chapters = any(h.rank == 3 for h in heads)
     has_poems = any(h.rank == "poem" for h in heads)
