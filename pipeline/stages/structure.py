@@ -358,10 +358,14 @@ def classify(raw: list[Raw], ctx: Context) -> list[Block]:
         verse, rest = (None, "") if speakers else _run_verse(text, raw, i, out, quote, ctx)
         if verse:
             rows = [(0, inline(t, markers)) for t in balance_emphasis(verse)]
-            out.append(Block("lines", rows=rows, line=no, quote=True))
-            out[-1].run_verse = True
+            b = Block("lines", rows=rows, line=no, quote=True)
+            b.run_verse = True
+            out.append(b)
             draft.explain(no, "verse", f"{len(rows)} lines re-split from verse run together "
                           "as prose (quoted)" + (", the prose after it a paragraph" if rest else ""))
+            for note in _bracket_notes(b, ctx, vocab):
+                _bind(note, pending, out, draft, host=b)
+                out.append(note)
             if not rest:
                 i += 1
                 continue
