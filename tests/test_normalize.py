@@ -337,3 +337,20 @@ def test_bracket_note_on_a_heading_line_is_kept(tmp_path):
     assert "# CHAPTER I [^1]" in md and "[^1]: a note on the title" in md
     assert "# SCENE II.\n\nElsinore. A platform [^2]" in md and "[^2]: the place" in md
     assert not [d for d in report.items if d.code == "W-LOST-TEXT"]
+
+
+def test_quoted_passages_follow_each_languages_quotation_marks(tmp_path):
+    plain = "".join(f"Bemerkung {k} des Aufsatzes, der hier niemanden zitiert, wie es\n"
+                    "Aufsätze oft nicht tun.\n\n" for k in range(60))
+    quoted = ("„Es ist sehr wahrscheinlich, daß die Menschen am Ende gezwungen gewesen\n"
+              "wären, beständig unter der Regierung eines einzigen zu leben, hätten sie\n"
+              "nicht eine Verfassung ersonnen, die alle inneren Vorteile hat.“\n\n")
+    # The quotation closes inside the paragraph and the author goes on: not a quotation.
+    own = ("„Es ist sehr wahrscheinlich“, sagt er, und der Verfasser fährt in eigenen\n"
+           "Worten fort, lange und ausführlich, ohne danach noch irgend etwas von einem\n"
+           "anderen Schriftsteller anzuführen, bis zum Ende dieses Absatzes hier.\n\n")
+    src = tmp_path / "aufsatz.txt"
+    src.write_text(plain + quoted + quoted + plain + own + own + plain)
+    md, _, _ = normalize(src)
+    assert md.count("\n> „Es ist sehr wahrscheinlich, daß") == 2
+    assert "\n> „Es ist sehr wahrscheinlich“" not in md

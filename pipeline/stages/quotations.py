@@ -15,11 +15,30 @@ import re
 from . import headings as H
 from .blocks import Block
 
-OPENING = "“\"‘«„"
-# The quotation closes at the paragraph's end (a note reference or punctuation may follow).
-CLOSES_AT_END = re.compile(r"[”\"’»][.,;:!?—-]*$")
+# Each opening quotation mark and the mark that closes it, in the conventions in use
+# (English, French « », German „ “ and » «).
+CLOSING = {"“": "”", "\"": "\"", "‘": "’", "«": "»", "»": "«", "„": "“"}
+OPENING = "".join(CLOSING)
 MAX_DIALOGUE_SHARE = 0.05      # paragraphs opening with a quotation mark, in the whole text
 MIN_WORDS = 20
+
+
+def _closes_at_end(text: str) -> bool:
+    """The quotation opened by the first character closes at the paragraph's end (only
+    punctuation may follow)."""
+    close = CLOSING.get(text[:1])
+    return close is not None and re.search(re.escape(close) + r"[.,;:!?—-]*$", text) is not None
+
+
+def _unclosed(text: str) -> bool:
+    """The quotation opened by the first character is still open at the end."""
+    opening = text[:1]
+    close = CLOSING.get(opening)
+    if close is None:
+        return False
+    if close == opening:
+        return text.count(opening) % 2 == 1
+    return text.count(close) < text.count(opening)
 
 
 def _quoted_to_end(text: str) -> bool:
@@ -27,9 +46,7 @@ def _quoted_to_end(text: str) -> bool:
     (closed there, or left open because the next paragraph continues it)."""
     if not text or text[0] not in OPENING or len(text.split()) < MIN_WORDS:
         return False
-    if CLOSES_AT_END.search(text):
-        return True
-    return text.count("“") > text.count("”") or (text.count('"') % 2 == 1)
+    return _closes_at_end(text) or _unclosed(text)
 
 
 def quote_passages(blocks: list[Block], draft) -> None:
@@ -59,7 +76,7 @@ def quote_passages(blocks: list[Block], draft) -> None:
         before = b
 
 
-RUN_IN = re.compile(r"(?<=[:—]) (?=[“\"])")
+RUN_IN = re.compile(rf"(?<=[:—]) (?=[{re.escape(OPENING)}])")
 MIN_RUN_IN_WORDS = 40
 
 
@@ -79,9 +96,10 @@ def _split_run_in_quotations(blocks: list[Block], draft) -> None:
             if len(markers.strip(head).split()) < 8 or len(shown.split()) < MIN_RUN_IN_WORDS \
                     or not markers.strip(head).rstrip("—-").endswith(":"):
                 continue
-            inner = shown[1:-3]
-            closed = CLOSES_AT_END.search(shown) and "”" not in inner and '"' not in inner
-            unclosed = "”" not in shown and '"' not in shown[1:]
+            close = CLOSING.get(shown[:1], "")
+            inner = shown[1:].rstrip(".,;:!?—-")[:-1]
+            closed = _closes_at_end(shown) and close not in inner
+            unclosed = close not in shown[1:]
             emphasis_whole = sum(1 for x in markers.pattern.findall(head)
                                  if markers.items[int(x)] == "*") % 2 == 0
             if (closed or unclosed) and emphasis_whole:
@@ -97,10 +115,6 @@ def _introduces(b: Block | None, markers) -> bool:
         markers.strip(b.text).rstrip().rstrip("—-").endswith(":")
 
 
-def _open_quote(text: str) -> bool:
-    return text.count("“") > text.count("”") or text.count('"') % 2 == 1
-
-
 def quote_titled_documents(blocks: list[Block], draft) -> None:
     """After a colon, a short capitalized title opening a quotation it does not close,
     then paragraphs that each open one: the title and those paragraphs, up to the one that
@@ -109,7 +123,7 @@ def quote_titled_documents(blocks: list[Block], draft) -> None:
     for k, b in enumerate(blocks[1:], 1):
         title = markers.strip(b.text).strip()
         if b.kind != "para" or not title or title[0] not in OPENING or len(title) > 60 or \
-                not H.mostly_caps(title) or not _open_quote(title) or \
+                not H.mostly_caps(title) or not _unclosed(title) or \
                 not _introduces(blocks[k - 1], markers):
             continue
         end = None
@@ -120,7 +134,7 @@ def quote_titled_documents(blocks: list[Block], draft) -> None:
                 continue
             if c.kind != "para" or not text or text[0] not in OPENING:
                 break
-            if not _open_quote(text) or CLOSES_AT_END.search(text):
+            if not _unclosed(text) or _closes_at_end(text):
                 end = j
                 break
         if end is None:
