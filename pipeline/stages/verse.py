@@ -15,8 +15,8 @@ import collections
 import re
 import statistics
 
-OPENERS = "“\"‘'(_*«[¡¿"
-CLOSERS = r"'’”\"_*)»\]"
+OPENERS = "“\"‘'(_*«»„[¡¿"
+CLOSERS = r"'’”“\"_*)»«\]"
 SENTENCE_END = re.compile(rf"[!?.…][{CLOSERS}]*$")
 CLAUSE_END = re.compile(rf"[,;:—–][{CLOSERS}]*$")
 WORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
