@@ -158,3 +158,31 @@ def quote_epigraphs(blocks: list[Block], draft) -> None:
                 ATTRIBUTED.match(markers.restore(b.text).strip()):
             b.quote = True
             draft.explain(b.line, "quote", "epigraph: a quotation and its source under a heading")
+
+
+def _quotes_early(text: str) -> bool:
+    """A quotation opens within the first words (after a dash, or a date: ``October 13.
+    "There she blows"``)."""
+    return any(w.lstrip("—–-…")[:1] in OPENING for w in text.split()[:4])
+
+
+def unquote_indented_sections(blocks: list[Block], draft) -> None:
+    """A section (between headings) indented as a whole (a stray running title aside) is
+    indented for its layout, not to quote: there only the paragraphs that open a quotation
+    in their first words stay quoted."""
+    markers = draft.markers
+    section: list[Block] = []
+    for b in blocks + [Block("heading")]:
+        if b.kind != "heading":
+            section.append(b)
+            continue
+        paras = [c for c in section if c.kind == "para" and markers.strip(c.text).strip()]
+        indented = [c for c in paras if getattr(c, "indented", False)]
+        if len(indented) >= 3 and len(indented) >= 0.9 * len(paras):
+            own = [c for c in indented if not _quotes_early(markers.strip(c.text))]
+            for c in own:
+                c.quote = False
+            if own:
+                draft.explain(own[0].line, "quote", f"section indented as a whole: "
+                              f"{len(own)} paragraph(s) without quotation marks not quoted")
+        section = []

@@ -14,7 +14,8 @@ from . import plays
 from .blocks import Block, Raw, is_cjk, join_lines, raw_blocks, to_lines, vocabulary
 from .contents import remove_contents
 from .documents import DOCUMENT, quote_documents, quote_letters
-from .quotations import quote_epigraphs, quote_passages, quote_titled_documents
+from .quotations import (quote_epigraphs, quote_passages, quote_titled_documents,
+                         unquote_indented_sections)
 from .verse import balance_emphasis, lines_are_verse, split_run_verse, word_cases
 
 SENTENCE_END = re.compile(r"[.!?:;…\"”’)\]]$")
@@ -375,6 +376,7 @@ def classify(raw: list[Raw], ctx: Context) -> list[Block]:
             text, quote = _play_paragraph(text, r, speakers, markers, quote, ctx)
         b = Block("para", text=text, line=no, quote=quote)
         if quote:
+            b.indented = True
             draft.explain(no, "quote", vis[:40])
         out.append(b)
         _collect_refs(b, pending)
@@ -609,6 +611,7 @@ def run(draft):
     ctx.vocab = vocabulary(numbered)
     raw = remove_contents(raw, ctx)
     blocks = classify(raw, ctx)
+    unquote_indented_sections(blocks, draft)
     quote_documents(blocks, draft)
     quote_letters(blocks, draft)
     quote_passages(blocks, draft)
