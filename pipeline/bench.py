@@ -10,7 +10,7 @@ For the speech, a mid-sized novel and War and Peace it measures, each in a fresh
     preparation, WeasyPrint's layout and its drawing), called directly in a child;
   * the plain tools on the same normalized Markdown: `pandoc -t epub3`,
     `pandoc -s -t html5` and `pandoc -s -t html5 | weasyprint - out.pdf`;
-then the whole corpus on one worker and on two.  Medians of several runs; each table
+then the whole corpus on one core and on two.  Medians of several runs; each table
 goes between its markers in BENCHMARKS.md (the rest of that file is kept), so the texts
 (--no-scaling) and the corpus (--scaling-only) can also be measured separately; raw figures
 are kept in build/bench.json, so --texts can re-measure one text and keep the others.  These are
@@ -302,7 +302,7 @@ def targets(texts: list[TextBench], scale: dict[int, Run] | None) -> list[tuple[
                          wall < OUTSIDE_SHARE, f"{wall:.1%} of wall (cpu {cpu:.1%})"))
     if scale:
         one, two = scale[1].seconds, scale[2].seconds
-        rows.append((f"Whole corpus: two workers ≥ {SCALING}× faster than one",
+        rows.append((f"Whole corpus: two cores ≥ {SCALING}× faster than one",
                      one / two >= SCALING, f"{one:.1f} s / {two:.1f} s = {one / two:.2f}×"))
     return rows
 
@@ -397,10 +397,12 @@ def report(texts: list[TextBench], how: str, facts: list[str], load: tuple[float
 
 def corpus_report(scale: dict[int, Run], how: str, facts: list[str], load: tuple[float, float]) -> str:
     lines = header("corpus", how, facts, load)
-    lines += ["### The whole corpus on one and on two workers", "",
-              f"`python -m pipeline build <the {len(corpus_sources())} texts of ../shared/corpus and "
-              "source/> --force -j N`, a fresh output folder each.", "",
-              "| workers | wall | cpu | peak memory |", "|--:|--:|--:|--:|"]
+    lines += ["### The whole corpus on one core and on two", "",
+              f"`taskset -c 0[,1] python -m pipeline build <the {len(corpus_sources())} texts of "
+              "../shared/corpus and source/> --force -j N` (N cores), a fresh output folder each. "
+              "One core is one CPU by affinity: a long book's PDF forks its parts over the cores "
+              "it may use, so `-j 1` alone would still use two.", "",
+              "| cores | wall | cpu | peak memory |", "|--:|--:|--:|--:|"]
     lines += [f"| {j} | {r.seconds:.1f} s | {r.cpu:.1f} s | {r.rss_mb:.0f} MB |"
               for j, r in sorted(scale.items())]
     lines += ["", "### Target (issue 7)", ""] + verdicts(targets([], scale))
