@@ -72,6 +72,6 @@ def test_corpus_report_gives_a_verdict():
     start, end = bench.MARKERS["corpus"]
     assert block.startswith(start) and block.endswith(end)
     assert "| 1 | 100.0 s | 95.0 s | 900 MB |" in block
-    assert "- **PASS** Whole corpus: two workers ≥ 1.8× faster than one: 100.0 s / 52.0 s = 1.92×" in block
+    assert "- **PASS** Whole corpus: two cores ≥ 1.8× faster than one: 100.0 s / 52.0 s = 1.92×" in block
     runs[2] = bench.Run(60.0, 97.0, 950.0)
     assert "- **FAIL** Whole corpus" in bench.corpus_report(runs, "", ["facts"], (0.1, 0.2))
