@@ -19,6 +19,7 @@ import logging
 import os
 import re
 import signal
+import time
 import traceback
 import warnings
 from io import BytesIO
@@ -127,13 +128,24 @@ def lay_out_part(html_for, pad: bool):
     return document, folios
 
 
-def _die_with_parent() -> None:
-    """A part must not outlive the build process that forked it (killed on a timeout)."""
+def _die_with_parent(conn) -> None:
+    """A part must not outlive the build process that forked it (killed on a timeout);
+    it reports the pages it has laid out to that process, a few times a second."""
     libc = ctypes.CDLL(None, use_errno=True)
     libc.prctl(1, signal.SIGKILL)      # PR_SET_PDEATHSIG
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.SIG_DFL)
-    PROGRESS.handlers.clear()
+
+    class Pages(logging.Handler):
+        last = 0.0
+
+        def emit(self, record):
+            page = re.search(r"Page (\d+)", record.getMessage())
+            if page and time.monotonic() - self.last > 0.5:
+                self.last = time.monotonic()
+                conn.send(("page", int(page.group(1))))
+
+    PROGRESS.handlers[:] = [Pages()]
     PROGRESS.propagate = False
 
 
@@ -144,7 +156,7 @@ def _part(conn, job, doc, options, wanted: set) -> None:
 
     status = 0
     try:
-        _die_with_parent()
+        _die_with_parent(conn)
         document, folios = lay_out_part(*job)
         anchors = {}
         for i, page in enumerate(document.pages):      # a split box anchors every page
@@ -223,6 +235,7 @@ def _run(jobs, doc, options, wanted: set, front_count, when_counted):
     workers = max(1, len(os.sched_getaffinity(0)))
     counts: list = [None] * len(jobs)
     pdfs: list = [None] * len(jobs)
+    laid, said = [0] * len(jobs), [0.0]          # pages laid out per part, last report
     anchors, errors, children, sent, first, result = {}, {}, {}, set(), None, None
 
     def start():
@@ -263,13 +276,21 @@ def _run(jobs, doc, options, wanted: set, front_count, when_counted):
                     child[1:] = [0, False]
                     _check(os.waitpid(pid, 0)[1], errors.get(index))
                     continue
+                if kind == "page":
+                    laid[index] = message[0]
+                    if time.monotonic() - said[0] > 0.5:
+                        said[0] = time.monotonic()
+                        PROGRESS.info(f"Parts - Page {sum(laid)} laid out "
+                                      f"({sum(c is not None for c in counts)} of {len(jobs)} parts)")
+                    continue
                 if kind != "count":                 # "pdf" or "error"
                     (pdfs if kind == "pdf" else errors)[index] = message[0]
                     continue
                 counts[index], found = message
+                laid[index] = counts[index]
                 child[2] = index in sent
                 anchors.update({name: (index, local) for name, local in found.items()})
-                PROGRESS.info(f"Parts - Page {first + sum(c or 0 for c in counts)} laid out "
+                PROGRESS.info(f"Parts - Page {sum(laid)} laid out "
                               f"({sum(c is not None for c in counts)} of {len(jobs)} parts)")
                 send_offsets()
                 if None not in counts:
