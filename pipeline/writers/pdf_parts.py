@@ -29,6 +29,7 @@ from lxml import etree
 from .base import to_html
 
 PART_CHARS = 250_000      # about 110 A5 pages: a part's boxes take ~100 MB
+SPLIT_FROM = 300_000      # a shorter book is laid out faster in one piece than bound
 DEST = "pipeline-dest:"   # a link to another part, resolved when the parts are bound
 MEMORY_EXIT = 86          # a part ran out of memory
 PROGRESS = logging.getLogger("weasyprint.progress")
@@ -43,7 +44,7 @@ def plan(doc, options) -> list[str] | None:
     kids = list(doc.body)
     sizes = [len("".join(kid.itertext())) for kid in kids]
     total = sum(sizes)
-    count = options.parts or (round(total / PART_CHARS) if total >= 2 * PART_CHARS else 1)
+    count = options.parts or (max(2, round(total / PART_CHARS)) if total >= SPLIT_FROM else 1)
     if count < 2 or not hasattr(os, "fork"):
         return None
     kinds = {c.id: c.kind for c in doc.chapters}
