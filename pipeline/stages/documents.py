@@ -3,7 +3,8 @@
 An epistolary chapter opens with a document title (``JONATHAN HARKER'S JOURNAL``,
 ``_Letter, Lucy Westenra to Mina Murray._``); what follows it is the document, quoted.
 A letter set in the running text (a salutation, the body, a signature, a P.S.) is quoted
-too.  Only the block-quote flag changes; the words never do.
+too, and so is a document a paragraph announces with a colon (``…he wrote the following
+letter to Murat:``).  Only the block-quote flag changes; the words never do.
 """
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import re
 
 from . import headings as H
 from .blocks import Block
+from .quotations import CLOSING, _closes_at_end, _unclosed
 
 DOCUMENT = re.compile(r"\b(journal|diary|letter|telegram|memorandum|cutting|log|report|"
                       r"record|memo|note ?book|phonograph)\b", re.I)
@@ -85,7 +87,128 @@ def quote_letters(blocks: list[Block], draft) -> None:
                 re.match(r"P\.\s?S\.", markers.strip(blocks[end + 1].text)):
             end += 1
         for c in blocks[k:end + 1]:
-            if c.kind in ("para", "lines"):
+            if c.kind == "para" and _announces(markers.strip(c.text).strip()):
+                # The narrative between two parts of the letter (``She went on reading:``).
+                draft.explain(c.line, "letter", "narrative inside the letter, not quoted")
+            elif c.kind in ("para", "lines"):
                 c.quote = True
         draft.explain(b.line, "letter", f"letter quoted up to line {blocks[end].line}")
         k = end + 1
+
+
+# A paragraph that announces a document and hands over to it with a colon
+# (``…and wrote the following letter to Murat:``, ``This is what he noted in his diary:``).
+ANNOUNCES = re.compile(r"\b(?:wr(?:ote|itten|ites?|iting)|read(?:s|ing)?|letter|note|message|"
+                       r"telegram|dispatch|despatch|memorandum|report|diary|journal|notebook|"
+                       r"proclamation|announcement|communication|orders?|decree|notice|"
+                       r"placard(?:ed)?|inscription)\b", re.I)
+MONTH = r"(?:January|February|March|April|May|June|July|August|September|October|November|" \
+        r"December)"
+# A date line: ``24th November``, ``Moscow, 17th November``, ``September, 6, 1812.``
+DATELINE = re.compile(rf"^(?:[A-Z][\w’'.-]*(?: [\w’'.-]+){{0,4}}, )?(?:\d{{1,2}}(?:st|nd|rd|th)? "
+                      rf"{MONTH}|{MONTH},? \d{{1,2}}(?:st|nd|rd|th)?)(?:,? \d{{4}})?\.?$", re.I)
+MIN_READ_OUT = 40           # words: a shorter quotation after the colon may be speech
+MAX_DOCUMENT = 24           # blocks searched for the signature or date that ends a document
+
+
+def _announces(vis: str) -> bool:
+    return vis.endswith(":") and ANNOUNCES.search(vis) is not None
+
+
+def _quote_read_out(blocks: list[Block], k: int, vis, draft) -> int:
+    """A document read out in quotation marks, each paragraph opening one and the last
+    closing it (``…an extract from it:`` / ``“In the common walks of life…``): quoted
+    when it runs over at least two paragraphs."""
+    for j in range(k + 2, min(len(blocks), k + 1 + MAX_DOCUMENT)):
+        c, v = blocks[j], vis(blocks[j])
+        if c.kind != "para" or c.quote or not v or v[0] != vis(blocks[k + 1])[0]:
+            break
+        if not _unclosed(v):
+            if not _closes_at_end(v):
+                break
+            for b in blocks[k + 1:j + 1]:
+                b.quote = True
+            draft.explain(blocks[k + 1].line, "document", f"read out in quotation marks after "
+                          f"the colon on line {blocks[k].line}: quoted to line {c.line}")
+            return j + 1
+    return k + 1
+
+
+def _one_quotation(vis: str) -> bool:
+    """A long paragraph that is one quotation, opened at its start and closed at its end
+    and nowhere between (no ``…,” he said, “…``)."""
+    close = CLOSING.get(vis[:1])
+    if close is None or len(vis.split()) < MIN_READ_OUT or not _closes_at_end(vis):
+        return False
+    return vis.count(close) == (2 if close == vis[0] else 1)
+
+
+def _closes(vis: str) -> bool:
+    """A signature in capitals (``NAPOLEON``), ``(signed) Alexander``, or a date line."""
+    return (_is_signature(vis) and H.is_all_caps(vis)) or bool(DATELINE.match(vis)) or \
+        bool(re.match(r"\(?signed\)?\s+[A-Z]", vis, re.I) and len(vis.split()) <= 5)
+
+
+def _dialogue(vis: str) -> bool:
+    return vis[:1] in "“\"‘'«»„"
+
+
+def quote_announced_documents(blocks: list[Block], draft) -> None:
+    """The document a paragraph announces with a colon is quoted.
+
+    It runs to its signature (``NAPOLEON``) or closing date line, when one comes before the
+    narrative resumes; a diary whose entries open with date lines runs to the next heading;
+    otherwise the document is the one paragraph after the colon.  The narrative resumes at
+    a heading, a break, dialogue, or another announcement.
+    """
+    markers = draft.markers
+
+    def vis(b):
+        return markers.strip(b.text).strip() if b.kind == "para" else ""
+
+    k = 0
+    while k + 1 < len(blocks):
+        intro, first = blocks[k], blocks[k + 1]
+        t = vis(intro)
+        if intro.kind != "para" or intro.quote or not _announces(t) or _unclosed(t) or \
+                first.kind != "para" or first.quote or not vis(first):
+            k += 1                  # (an announcement inside a quotation is someone's speech)
+            continue
+        if _unclosed(vis(first)):
+            k = _quote_read_out(blocks, k, vis, draft)
+            continue
+        if _one_quotation(vis(first)):
+            first.quote = True
+            draft.explain(first.line, "document", f"read out in quotation marks after the "
+                          f"colon on line {intro.line}: one paragraph")
+            k += 2
+            continue
+        if _dialogue(vis(first)) or _announces(vis(first)):
+            k += 1
+            continue
+        run = []                    # blocks up to where the narrative resumes
+        for b in blocks[k + 1:k + 1 + MAX_DOCUMENT]:
+            v = vis(b)
+            if b.kind not in ("para", "lines") or b.quote or \
+                    (b.kind == "para" and (not v or _dialogue(v) or _announces(v))):
+                break
+            run.append(b)
+        ends = [j for j, b in enumerate(run) if j and b.kind == "para" and _closes(vis(b))]
+        dated = any(b.kind == "para" and DATELINE.match(vis(b)) for b in run[:2])
+        if dated:
+            how, n = "a diary with dated entries", len(run)
+        elif ends:
+            how, n = "up to its signature or date", ends[-1] + 1
+        else:
+            # A title or salutation line first (``PROCLAMATION``, ``Monsieur mon frère,``):
+            # the paragraph under it is the document.
+            n = 2 if len(run) > 1 and len(vis(first).split()) <= 6 and \
+                (H.is_all_caps(vis(first)) or vis(first).endswith((",", "!"))) else 1
+            how = "one paragraph" + (" under its title" if n == 2 else "")
+        while ends and n < len(run) and re.match(r"P\.\s?S\.", vis(run[n])):
+            n += 1
+        for b in run[:n]:
+            b.quote = True
+        draft.explain(first.line, "document", f"announced on line {intro.line}, "
+                      f"{how}: quoted to line {run[n - 1].line}")
+        k += 1 + n

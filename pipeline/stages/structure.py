@@ -13,7 +13,7 @@ from . import notes as N
 from . import plays
 from .blocks import Block, Raw, is_cjk, join_lines, raw_blocks, to_lines, vocabulary
 from .contents import remove_contents
-from .documents import DOCUMENT, quote_documents, quote_letters
+from .documents import DOCUMENT, quote_announced_documents, quote_documents, quote_letters
 from .quotations import (quote_epigraphs, quote_passages, quote_titled_documents,
                          unquote_indented_sections)
 from .verse import balance_emphasis, lines_are_verse, split_run_verse, word_cases
@@ -614,6 +614,7 @@ def run(draft):
     unquote_indented_sections(blocks, draft)
     quote_documents(blocks, draft)
     quote_letters(blocks, draft)
+    quote_announced_documents(blocks, draft)
     quote_passages(blocks, draft)
     quote_titled_documents(blocks, draft)
     quote_epigraphs(blocks, draft)
