@@ -23,6 +23,9 @@ ORNAMENT = re.compile(r"^(?:[*·•~#=+_.✱❦⁂§◆◇○●☙❧]\s*){3,}$
 ILLUSTRATION = re.compile(r"^\[Illustration(?:[:.]\s*(?P<caption>.*?))?\s*\]\.?$", re.S | re.I)
 ILLUSTRATION_INLINE = re.compile(r"\s*\[Illustration(?:[:.][^\]]*)?\]", re.I)
 EMPHASIS = re.compile(r"(?<![\w\\])_(?=[^\s_])(.+?)(?<=[^\s_])_(?!\w)", re.S)
+# Emphasis on part of a word (``_any_body``, ``misch_ee_vous``): letters only, the word
+# going on after it; never after a digit (``1_st_``) nor around braces (``C_{2}``).
+WORD_EMPHASIS = re.compile(r"(?<![\d\\_])_([^\W\d_]+)_(?=[^\W\d_])")
 NAMED_LINE = re.compile(H.NAMED.pattern + r"(?:\s*[.:]?\s*(?:\(.*\))?\.?)$", re.I)
 
 
@@ -129,6 +132,7 @@ def split_first_line_indents(raw: list[Raw]) -> tuple[list[Raw], bool]:
 
 def inline(text: str, markers) -> str:
     """``_x_`` to emphasis (as markers)."""
+    text = WORD_EMPHASIS.sub(lambda m: markers.add("*") + m.group(1) + markers.add("*"), text)
     return EMPHASIS.sub(lambda m: markers.add("*") + m.group(1) + markers.add("*"), text)
 
 
@@ -389,6 +393,36 @@ def classify(raw: list[Raw], ctx: Context) -> list[Block]:
     return out
 
 
+def emphasis_across_paragraphs(blocks: list[Block], draft, reach: int = 6) -> None:
+    """An ``_`` opening one paragraph and closing a later one (``_"We are, dear Sirs,`` …
+    ``"SAMUEL F. BILLINGTON & SON."_``): each paragraph between is in italics."""
+    markers = draft.markers
+    k = 0
+    while k < len(blocks):
+        b = blocks[k]
+        vis = markers.strip(b.text)
+        end = None
+        if b.kind == "para" and vis.startswith("_") and "_" not in vis[1:]:
+            for j in range(k + 1, min(len(blocks), k + reach)):
+                v = markers.strip(blocks[j].text) if blocks[j].kind == "para" else None
+                if v is None or "_" in v[:-1]:
+                    break
+                if v.endswith("_"):
+                    end = j
+                    break
+        if end is None:
+            k += 1
+            continue
+        first, last = blocks[k], blocks[end]
+        first.text = first.text[first.text.index("_") + 1:]
+        last.text = last.text[:last.text.rindex("_")]
+        for c in blocks[k:end + 1]:
+            c.text = emph_all(c.text, markers)
+        draft.explain(first.line, "emphasis", f"opened here and closed on line {last.line}: "
+                      "each paragraph in italics")
+        k = end + 1
+
+
 def _offset_with_markers(text: str, markers, visible_offset: int) -> int:
     """Index in ``text`` of the ``visible_offset``-th visible character."""
     count = pos = 0
@@ -592,6 +626,9 @@ def run(draft):
     from .speech import one_paragraph_per_line, speech_blocks
 
     numbered = to_lines(draft.text, draft.first_line)
+    for no, text in numbered:
+        for m in WORD_EMPHASIS.finditer(text):
+            draft.explain(no, "emphasis", f"part of a word: {m.group(0)}")
     raw = raw_blocks(numbered)
     if not raw:
         raise draft.report.fail(1, "E-EMPTY", "the file has no text; add some, or remove the file")
@@ -611,6 +648,7 @@ def run(draft):
     ctx.vocab = vocabulary(numbered)
     raw = remove_contents(raw, ctx)
     blocks = classify(raw, ctx)
+    emphasis_across_paragraphs(blocks, draft)
     unquote_indented_sections(blocks, draft)
     quote_documents(blocks, draft)
     quote_letters(blocks, draft)
