@@ -81,7 +81,7 @@ CAPS_RUN = re.compile(rf"(?<![\w’'.])(?:A )?{_CAPS_WORD}(?:[ ,]+(?:A )?{_CAPS_
 ROMAN = re.compile(r"[IVXLCDM]+")
 
 
-def caps_emphasis(blocks: list, markers) -> list:
+def caps_emphasis(blocks: list, markers, explain=None) -> list:
     """Words set in capitals for emphasis, in texts that mark emphasis no other way.
 
     Some plain texts (the Federalist's ``not EXPRESSLY delegated``) put emphasised words
@@ -101,6 +101,10 @@ def caps_emphasis(blocks: list, markers) -> list:
     for b in blocks:
         spans = runs.get(id(b))
         out.append(replace(b, text=_emphasise(b.text, spans, markers)) if spans else b)
+        if spans and explain:
+            text = markers.strip(b.text)
+            words = ", ".join(text[x:y] for x, y in spans)
+            explain(b.line, "emphasis", f"capitals: {words[:60]}")
     return out
 
 

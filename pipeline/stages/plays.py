@@ -23,18 +23,23 @@ STOPWORDS = {"The", "A", "An", "I", "It", "He", "She", "We", "They", "You", "Thi
 
 def find_speakers(paragraphs: list[str]) -> set[str]:
     """Names that open many paragraphs; empty unless the text reads as a play."""
-    counts = collections.Counter()
+    counts, common = collections.Counter(), set()
     for p in paragraphs:
         m = SPEAKER.match(p)
-        if m and m.group("name") not in STOPWORDS and not DIRECTION_WORDS.match(p) \
-                and m.group("sep") != "." and not ROMAN.fullmatch(m.group("name")):
-            counts[m.group("name")] += 1
+        if m and not DIRECTION_WORDS.match(p) and m.group("sep") != "." \
+                and not ROMAN.fullmatch(m.group("name")):
+            if m.group("name") in STOPWORDS:
+                common.add(m.group("name"))
+            else:
+                counts[m.group("name")] += 1
     speakers = {n for n, c in counts.items() if c >= 3}
     total = sum(counts[n] for n in speakers)
     if len(paragraphs) < 10 or total < 12 or total < 0.15 * len(paragraphs):
         return set()
     # In a play, minor parts speak once or twice.
-    return speakers | {n for n, c in counts.items() if c >= 2 or n.isupper()}
+    speakers |= {n for n, c in counts.items() if c >= 2 or n.isupper()}
+    # A part named in capitals elsewhere (``ALL.``, ``BOTH.``) speaks in mixed case too.
+    return speakers | {n for n in set(counts) | common if n != n.upper() and n.upper() in speakers}
 
 
 def speaker_span(text: str, speakers: set[str]):
@@ -65,7 +70,7 @@ def is_direction(text: str, indented: bool) -> bool:
     return bool(DIRECTION_WORDS.match(text)) or (indented and len(text) < 300)
 
 
-def join_speeches(blocks: list, markers) -> list:
+def join_speeches(blocks: list, markers, explain=None) -> list:
     """A speech and the stage directions inside it make one block, speaker and speech.
 
     When a direction stands on its own line in the middle of a speech and the speech goes
@@ -79,6 +84,9 @@ def join_speeches(blocks: list, markers) -> list:
 
     def join(parts):
         out[at] = replace(out[at], text=" ".join([out[at].text] + [p.text for p in parts]))
+        if explain:
+            for p in parts:
+                explain(p.line, "play", f"joined to the speech on line {out[at].line}")
 
     def close():
         for k, d in enumerate(pending):

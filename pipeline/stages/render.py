@@ -5,9 +5,7 @@ what pandoc reads back is exactly the text and the structure that were decided.
 """
 from __future__ import annotations
 
-from .markup import caps_emphasis
 from .markdown import escape_heading, escape_inline, escape_line_start
-from .plays import join_speeches
 from .typography import typeset
 
 
@@ -55,7 +53,5 @@ def render_block(b, markers, lang) -> str:
 
 
 def render_blocks(blocks, markers, lang) -> str:
-    # A play's speech is written as one paragraph, with the directions inside it.
-    blocks = caps_emphasis(join_speeches(blocks, markers), markers)
     parts = [render_block(b, markers, lang) for b in blocks]
     return "\n\n".join(p for p in parts if p) + "\n"

@@ -14,6 +14,7 @@ from . import plays
 from .blocks import Block, Raw, is_cjk, join_lines, raw_blocks, to_lines, vocabulary
 from .contents import remove_contents
 from .documents import DOCUMENT, quote_announced_documents, quote_documents, quote_letters
+from .markup import caps_emphasis
 from .quotations import (quote_epigraphs, quote_passages, quote_titled_documents,
                          unquote_indented_sections)
 from .verse import balance_emphasis, lines_are_verse, split_run_verse, word_cases
@@ -633,7 +634,7 @@ def run(draft):
     if not raw:
         raise draft.report.fail(1, "E-EMPTY", "the file has no text; add some, or remove the file")
     if not getattr(draft, "gutenberg", False) and one_paragraph_per_line(raw):
-        draft.blocks = speech_blocks(raw, draft)
+        draft.blocks = _finish(speech_blocks(raw, draft), draft)
         return draft
     width = {no: len(text) for no, text in numbered}
     numbered = N.extract_bracket_notes(numbered, draft.markers, draft.bracket_notes)
@@ -669,8 +670,15 @@ def run(draft):
         draft.explain(h.line, "heading", f"h{h.level} {ctx.visible(h.text)[:60]}")
     for idx, (label, line, paras) in draft.bracket_notes.items():
         draft.report.warn(line, "W-NOTE", f"note {label} was not placed; check the brackets")
-    draft.blocks = blocks
+    draft.blocks = _finish(blocks, draft)
     return draft
+
+
+def _finish(blocks: list[Block], draft) -> list[Block]:
+    """A play's speech becomes one block with the directions inside it; words a text sets
+    in capitals for emphasis (its only way to) become emphasis."""
+    blocks = plays.join_speeches(blocks, draft.markers, draft.explain)
+    return caps_emphasis(blocks, draft.markers, draft.explain)
 
 
 def _title_from_first_line(raw: list[Raw], draft) -> list[Raw]:
