@@ -91,9 +91,12 @@ class Folios:
         self.layout, self.make, self.calls = layout, layout.make_margin_boxes, []
 
     def __enter__(self):
-        self.layout.make_margin_boxes = lambda context, page, state: self.calls.append(
-            (context, page, state, context.current_page)) or ()
+        self.layout.make_margin_boxes = self.hold
         return self
+
+    def hold(self, context, page, state):
+        self.calls.append((context, page, state, context.current_page))
+        return ()
 
     def __exit__(self, *exc):
         self.layout.make_margin_boxes = self.make
@@ -112,13 +115,13 @@ class Folios:
 
 
 def lay_out_part(html_for, pad: bool):
-    """Lay out one part with its folios held back; returns (document, folios, html)."""
+    """Lay out one part with its folios held back; returns (document, folios)."""
     from . import pdf
 
     html = html_for(frozenset())
     with Folios() as folios:
         document = pdf.lay_out(html)
-    floating = set(re.findall(r'class="footnote" data-n="\d+" data-note="([^"]+)"', html))
+    floating = set(re.findall(r'data-note="([^"]+)"', html))    # notes set to float
     lost = floating - pdf.placed_notes(document)
     if lost:        # as in one piece: notes WeasyPrint dropped are set in the text
         html = html_for(frozenset(lost))
