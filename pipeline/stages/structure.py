@@ -6,6 +6,7 @@ Every structural decision is recorded with its source line (``draft.explain``), 
 from __future__ import annotations
 
 import collections
+import functools
 import re
 
 from . import headings as H
@@ -46,6 +47,11 @@ class Context:
         if not indents:
             indents = collections.Counter(ln.indent for r in raw for ln in r.lines)
         self.base = indents.most_common(1)[0][0] if indents else 0
+
+    @functools.cached_property
+    def word_cases(self) -> collections.Counter:
+        """How often each word is written with and without a capital (verse rules)."""
+        return word_cases(self.visible(self.draft.text))
 
     def visible(self, text: str) -> str:
         return self.markers.strip(text)
@@ -448,17 +454,11 @@ def _long_verse_lines(r: Raw, ctx: Context) -> bool:
     if len(r.lines) < 2 or any(ln.indent > r.lines[0].indent + 1 for ln in r.lines[1:]) \
             or not ctx.wrapped(r):
         return False
-    if not lines_are_verse([ctx.visible(ln.text) for ln in r.lines], _word_cases(ctx)):
+    if not lines_are_verse([ctx.visible(ln.text) for ln in r.lines], ctx.word_cases):
         return False
     ctx.draft.explain(r.no, "verse", f"{len(r.lines)} long lines kept: each opens with a "
                       "capital after the punctuation ending the line before")
     return True
-
-
-def _word_cases(ctx: Context):
-    if not hasattr(ctx, "word_cases"):
-        ctx.word_cases = word_cases(ctx.visible(ctx.draft.text))
-    return ctx.word_cases
 
 
 def _run_verse(text: str, raw: list[Raw], i: int, out: list[Block], indented: bool,
@@ -482,12 +482,12 @@ def _run_verse(text: str, raw: list[Raw], i: int, out: list[Block], indented: bo
         words = text.split(" ")
         for k, w in enumerate(words[:-1]):
             if re.search(r"[”\"][.,;:!?]*$", ctx.visible(w)) and words[k + 1][:1].isupper():
-                lines = split_run_verse(" ".join(words[:k + 1]), ctx.visible, _word_cases(ctx))
+                lines = split_run_verse(" ".join(words[:k + 1]), ctx.visible, ctx.word_cases)
                 return (lines, " ".join(words[k + 1:])) if lines else (None, "")
         return None, ""
     if not (indented or displayed or colon) or ctx.centred(r):
         return None, ""
-    lines = split_run_verse(text, ctx.visible, _word_cases(ctx))
+    lines = split_run_verse(text, ctx.visible, ctx.word_cases)
     if lines and titled and not out[-1].quote:
         out[-1].quote = True        # the poem's title, between the colon and the poem
         ctx.draft.explain(out[-1].line, "quote", "title of the verse after it")
