@@ -79,6 +79,9 @@ def _align(a: list[str], b: list[str]) -> list[bool]:
         sa, sb = a[i0 + 1:i1], b[j0 + 1:j1]
         if not sa or not sb:
             continue
+        if sa == sb:                        # the usual case: nothing changed in between
+            matched[i0 + 1:i1] = [True] * len(sa)
+            continue
         if len(sa) * len(sb) > 4_000_000:
             # Too big to diff: greedy in-order matching.
             jj = 0

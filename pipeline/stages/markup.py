@@ -110,10 +110,11 @@ def caps_emphasis(blocks: list, markers, explain=None) -> list:
 
 def _caps_runs(text: str):
     """(start, end) of the emphasised capitals in one paragraph of running text."""
-    if sum(c.islower() for c in text) < sum(c.isupper() for c in text):
+    runs = list(CAPS_RUN.finditer(text))
+    if not runs or sum(map(str.islower, text)) < sum(map(str.isupper, text)):
         return
     lead = re.match(r"[\W\d]*", text).end()
-    for m in CAPS_RUN.finditer(text):
+    for m in runs:
         words = re.split(r"[ ,]+", m.group(0).strip(" ,"))
         if m.start() <= lead or all(ROMAN.fullmatch(w) or not re.search("[AEIOUY]", w)
                                     for w in words):

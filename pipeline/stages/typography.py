@@ -28,7 +28,12 @@ def ellipses(text: str) -> str:
     return re.sub(r"(?<!\.)\.\.\.(?!\.)", "…", text)
 
 
+NUMBER_HYPHEN = re.compile(r"\d ?-")
+
+
 def dashes(text: str, lang: str = "en") -> str:
+    if "--" not in text and " -" not in text and not NUMBER_HYPHEN.search(text):
+        return text                         # nothing below can match
     spaced = "–" if lang == "de" else "—"
     # A long dash: after a whole word it breaks off speech (“yet to learn—”), elsewhere it
     # stands for missing letters or words (J——, d——d), set as two em dashes.
