@@ -103,22 +103,28 @@ class Context:
 def split_first_line_indents(raw: list[Raw]) -> tuple[list[Raw], bool]:
     """Print-style paragraphs (indented first line, no blank lines) become blocks.
 
-    An indented line after a short line starts a paragraph; after a full line it is a
-    hanging-indent continuation (verse), so the layout is chosen by which is commoner.
+    An indented line after the short last line of a wrapped paragraph starts a
+    paragraph; after a full line it is a hanging-indent continuation, so the layout is
+    chosen by which is commoner.  Verse indents lines after short lines too (a stanza's
+    alternate lines), but there the line before the short one is short as well.
     """
     lengths = sorted(ln.indent + len(ln.text) for r in raw for ln in r.lines)
     if not lengths:
         return raw, False
     measure = lengths[int(len(lengths) * 0.995)]
+
+    def full(line) -> bool:
+        return line.indent + len(line.text) >= measure - 16
+
     starts = hanging = 0
     for r in raw:
         base = min(x.indent for x in r.lines)
-        for a, b in zip(r.lines, r.lines[1:]):
+        for i, (a, b) in enumerate(zip(r.lines, r.lines[1:])):
             if b.indent > base and a.indent == base:
-                if a.indent + len(a.text) < measure - 16:
-                    starts += 1
-                else:
+                if full(a):
                     hanging += 1
+                elif i and full(r.lines[i - 1]):
+                    starts += 1
     ideographic = sum(1 for r in raw for ln in r.lines if ln.ideographic)
     if (starts < 3 or starts <= 2 * hanging) and ideographic < 2:
         return raw, False
