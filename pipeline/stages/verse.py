@@ -3,7 +3,10 @@
 Some plain texts set a quoted poem or song as one paragraph: ``“The ribs and terrors in
 the whale, Arched over me a dismal gloom, While all God’s sun-lit waves rolled by, …``.
 What gives verse away is a capital letter on an ordinary word right after a comma or a
-semicolon (``gloom, While``): prose capitalizes there only names and *I*.  A passage is
+semicolon (``gloom, While``): prose capitalizes there only names and *I*.  A verse line
+need not end in punctuation (``leach’s art Mote him availle``): an ordinary word that the
+text writes in lower case at least as often, capitalized after a lower-case word with no
+punctuation between, starts a line too; prose does that nowhere.  A passage is
 read as verse only when such line starts recur, cut it into lines of similar length, and
 the passage is already set apart from the running text (indented, displayed between
 extra blank lines, or introduced by a colon): the caller decides that.  Only line breaks
@@ -22,6 +25,9 @@ CLAUSE_END = re.compile(rf"[,;:—–][{CLOSERS}]*$")
 WORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
 # A closing attribution after the quotation: ``…the maine.” —_The Faerie Queen_.``
 ATTRIBUTION = re.compile(r"(?<=[”\"’])\s+(?:—|--)\s*\S.{0,80}$")
+# A verse line hardly ever ends on an article (``the | Fatherland`` is a capitalized noun).
+ARTICLES = {"the", "a", "an", "le", "la", "les", "un", "une", "des", "der", "die", "das",
+            "ein", "eine", "el", "los", "las", "il", "lo", "gli"}
 MIN_LINE = 12        # characters: shorter pieces stay on the line before
 MIN_SENTENCE_LINE = 20
 MAX_LINE = 80
@@ -40,21 +46,68 @@ def _ordinary(word: str, cases: collections.Counter) -> bool:
     w = m.group(0)
     if w in ("I", "O") or w.startswith(("I’", "I'")):
         return False
+    w = _judged_part(w, cases)
     lower = w[0].lower() + w[1:]
     return cases.get(lower, 0) >= max(1, cases.get(w, 0) // 4)
+
+
+def _judged_part(w: str, cases: collections.Counter) -> str:
+    """A compound the text never writes in lower case is judged by its first part
+    (``Up-spouted``: ``up``)."""
+    if not cases.get(w[0].lower() + w[1:]) and re.search(r"[-’']", w):
+        return re.split(r"[-’']", w)[0]
+    return w
+
+
+def _bare_start(prev: str, word: str, cases: collections.Counter) -> bool:
+    """``art Mote``: a capital with no punctuation before it, on a word that is not part of
+    a name (``Sperm Whale``, ``dread Leviathan``): the word before is in lower case and not
+    an article, and the text writes this one in lower case at least as often as with its
+    capital."""
+    if not prev[-1:].isalpha() or not prev.lstrip(OPENERS)[:1].islower() or \
+            prev.lstrip(OPENERS).lower() in ARTICLES:
+        return False
+    m = WORD.match(word.lstrip(OPENERS))
+    if not m or m.group(0) in ("I", "O") or m.group(0).startswith(("I’", "I'")):
+        return False
+    w = _judged_part(m.group(0), cases)
+    lower = w[0].lower() + w[1:]
+    return cases.get(lower, 0) >= max(1, cases.get(w, 0))
+
+
+def _in_title(words: list[str], i: int) -> bool:
+    """A capital before another is a title's (``the Homeward Cruise``, ``Index of Good
+    Fiction``), not a line start."""
+    def capital(k):
+        return k < len(words) and words[k].lstrip(OPENERS)[:1].isupper()
+    return capital(i + 1) or (i + 2 < len(words) and len(words[i + 1]) <= 3 and
+                              words[i + 1].isalpha() and capital(i + 2))
 
 
 def verse_cuts(words: list[str], cases: collections.Counter) -> list[int] | None:
     """Indexes of the words that start lines, if the words read as run-together verse."""
     if sum(1 for w in words if w.lstrip(OPENERS)[:1].isupper()) > 0.5 * len(words):
         return None                     # Title Case, not verse
+    def capital(w):
+        return w.lstrip(OPENERS)[:1].isupper()
+    # A capital the passage itself gives a word after lower-case words more than once is
+    # its own usage (``do Your bidding … will You``), not a line start.
+    def key(w):
+        m = WORD.match(w.lstrip(OPENERS))
+        return m.group(0) if m else w
+    bare = collections.Counter(key(words[i]) for i in range(1, len(words))
+                               if capital(words[i]) and words[i - 1][-1:].isalpha())
+    own = {w for w, n in bare.items() if n > 1}
     starts = []
     for i in range(1, len(words)):
-        if not words[i].lstrip(OPENERS)[:1].isupper():
+        if not capital(words[i]):
             continue
         if SENTENCE_END.search(words[i - 1]):
             starts.append((i, False))
         elif CLAUSE_END.search(words[i - 1]) and _ordinary(words[i], cases):
+            starts.append((i, True))
+        elif key(words[i]) not in own and not _in_title(words, i) and \
+                _bare_start(words[i - 1], words[i], cases):
             starts.append((i, True))
     def width(a, b):
         return len(" ".join(words[a:b]))
@@ -71,32 +124,49 @@ def verse_cuts(words: list[str], cases: collections.Counter) -> list[int] | None
     if len(widths) < 3 or clause < 2 or clause < (len(widths) - 1) / 2:
         return None
     typical = statistics.median(widths)
-    cuts = _split_long_lines(words, cuts, typical, cases)
+    cuts = _split_long_lines(words, cuts, typical, cases, own)
     widths = [width(a, b) for a, b in zip(cuts, cuts[1:] + [len(words)])]
     if max(widths) > MAX_LINE or max(widths) > 3 * typical or min(widths) < 0.35 * typical:
         return None
     return cuts[1:]
 
 
-def _split_long_lines(words, cuts, typical, cases):
-    """Once the passage is known to be verse, a line far longer than the others holds two:
-    it is cut at the ordinary capitalized word nearest its middle (``fire Around``)."""
+def _split_long_lines(words, cuts, typical, cases, own):
+    """Once the passage is known to be verse, a line far longer than the others, or longer
+    than any verse line, holds two: it is cut at the capital nearest its middle that may
+    start a line (``fire Around``).  Besides ordinary words, that may be a word the text
+    writes nowhere else (``art Mote``, ``dart, Dinting``), or *I* after a clause
+    (``hour; I give``)."""
     out = []
     for a, b in zip(cuts, cuts[1:] + [len(words)]):
         out.append(a)
         line = " ".join(words[a:b])
-        if len(line) <= 1.4 * typical:
+        if len(line) <= 1.4 * typical and len(line) <= MAX_LINE:
             continue
         best = None
         for j in range(a + 1, b):
             left, right = len(" ".join(words[a:j])), len(" ".join(words[j:b]))
-            if min(left, right) >= max(MIN_LINE, 0.5 * typical) and \
-                    words[j].lstrip(OPENERS)[:1].isupper() and _ordinary(words[j], cases) and \
+            if min(left, right) >= max(MIN_LINE, 0.5 * min(typical, MAX_LINE / 2)) and \
+                    _may_start_line(words[j - 1], words[j], cases, own) and \
                     (best is None or abs(left - right) < best[0]):
                 best = (abs(left - right), j)
         if best:
             out.append(best[1])
     return out
+
+
+def _may_start_line(prev: str, word: str, cases: collections.Counter, own) -> bool:
+    m = WORD.match(word.lstrip(OPENERS))
+    if not m or not m.group(0)[0].isupper() or m.group(0) in own:
+        return False
+    w = m.group(0)
+    if _ordinary(word, cases):
+        return True
+    if w == "I" or w.startswith(("I’", "I'")):
+        return bool(CLAUSE_END.search(prev))
+    lone = cases.get(w, 0) <= 1 and not cases.get(w[0].lower() + w[1:])
+    return lone and (bool(CLAUSE_END.search(prev)) or
+                     (prev[-1:].islower() and prev.lower() not in ARTICLES))
 
 
 def split_run_verse(text: str, visible, cases: collections.Counter) -> list[str] | None:
