@@ -29,6 +29,7 @@ EMPHASIS = re.compile(r"(?<![\w\\])_(?=[^\s_])(.+?)(?<=[^\s_])_(?!\w)", re.S)
 # going on after it; never after a digit (``1_st_``) nor around braces (``C_{2}``).
 WORD_EMPHASIS = re.compile(r"(?<![\d\\_])_([^\W\d_]+)_(?=[^\W\d_])")
 NAMED_LINE = re.compile(H.NAMED.pattern + r"(?:\s*[.:]?\s*(?:\(.*\))?\.?)$", re.I)
+NUMBERED_DIVISION = re.compile(rf"^{H.ROMAN}\.\s+[A-Z][A-Z’' ]{{1,40}}\.?$")
 
 
 class Context:
@@ -203,6 +204,10 @@ def heading_kind(r: Raw, ctx: Context, prev: Block | None, nxt: Raw | None,
         return None
     if H.BARE.match(vis):
         return "bare", None
+    # A numbered division over numbered pieces (I. LIFE. above poems numbered I., II., …).
+    if NUMBERED_DIVISION.match(vis) and nxt is not None and len(nxt.lines) == 1 and \
+            re.fullmatch(r"(?:I|1)\.?", ctx.visible(nxt.joined).strip()):
+        return "division", None
     if NAMED_LINE.match(vis) and len(vis) <= 80:
         # The section's name repeated under its own heading is a running title.
         last = ctx.last_heading
@@ -667,7 +672,9 @@ def run(draft):
     has_chapters = any(h.rank == 3 for h in heads)
     has_poems = any(h.rank == "poem" for h in heads)
     for h in heads:
-        if h.rank == "poem":
+        if h.rank == "division":
+            h.rank = 2
+        elif h.rank == "poem":
             h.rank = 4
         elif h.rank == "bare":
             h.rank = 5 if has_chapters or has_poems else 3
