@@ -212,3 +212,73 @@ def quote_announced_documents(blocks: list[Block], draft) -> None:
         draft.explain(first.line, "document", f"announced on line {intro.line}, "
                       f"{how}: quoted to line {run[n - 1].line}")
         k += 1 + n
+
+
+# A letter's closing: ``Yours faithfully,`` / ``Believe me,`` / ``Your loving`` …
+VALEDICTION = re.compile(r"^(?:(?:Ever|Always|Very|Most|Believe me|I am|I remain|We are|We remain)"
+                         r"\b.{0,30}|Yours\b.{0,40}|Your\b.{0,40}|(?:Faithfully|Sincerely|"
+                         r"Truly|Affectionately|Respectfully|Cordially|Lovingly)\b.{0,30})$")
+NAME_LINKS = {"&", "and", "of", "de", "du", "van", "von", "der", "la", "le", "y"}
+
+
+def _bare_line(vis: str) -> str:
+    """A closing's line without its quotation marks (each paragraph of a quoted letter
+    opens one: ``“Your friend,`` ``“DRACULA.”``)."""
+    return vis.strip().lstrip("“\"‘'«„").rstrip("”\"’'»").strip()
+
+
+def _valediction(vis: str) -> bool:
+    """``Yours faithfully,``, ``Believe me,``, ``Your loving``, ``Yours respectfully.``; not
+    speech (``“Yours,” said the clerk``) nor a sentence."""
+    t = _bare_line(vis)
+    if len(t.split()) > 8 or re.search(r"[!?;:“”\"]", t) or not VALEDICTION.match(t):
+        return False
+    return t.endswith(",") or t[-1:].isalpha() or (t.startswith("Yours") and t.endswith(".")
+                                                   and not re.search(r"[.,]\s", t))
+
+
+def _signed(vis: str) -> bool:
+    """A signature: a name or a firm (``Quincey P. Morris.``, ``Pro CARTER, PATERSON & CO.``)."""
+    t = _bare_line(vis)
+    words = t.rstrip(".,").split()
+    return 1 <= len(words) <= 6 and not re.search(r"[!?;:“”\"]", t) and \
+        words[0][:1].isupper() and words[0].strip(".,") not in SIGNATURE_STOP and \
+        all(w[:1].isupper() or w.strip(",") in NAME_LINKS for w in words)
+
+
+def set_closings(blocks: list[Block], draft) -> list[Block]:
+    """A letter's closing and signature, set as short paragraphs one under the other
+    (``Believe me,`` / ``Yours faithfully,`` / ``Patrick Hennessey.``), become one block
+    of lines after the letter's last paragraph."""
+    markers = draft.markers
+
+    def vis(b):
+        return markers.strip(b.text).strip() if b.kind == "para" else ""
+
+    out: list[Block] = []
+    k = 0
+    while k < len(blocks):
+        b = blocks[k]
+        end = None
+        if out and out[-1].kind == "para" and len(vis(out[-1])) > 60 and \
+                _valediction(vis(b)) and len(vis(b)) <= 60:
+            j = k + 1
+            while j < len(blocks) and j - k < 4 and blocks[j].quote == b.quote and \
+                    len(vis(blocks[j])) <= 60:
+                v = vis(blocks[j])
+                if _signed(v):
+                    end = j
+                    break
+                if not (_valediction(v) or _bare_line(v).endswith(",")):
+                    break
+                j += 1
+        if end is None:
+            out.append(b)
+            k += 1
+            continue
+        rows = [(0, c.text) for c in blocks[k:end + 1]]
+        out.append(Block("lines", rows=rows, line=b.line, quote=b.quote))
+        draft.explain(b.line, "letter", f"closing and signature, {len(rows)} lines, kept as "
+                      "lines")
+        k = end + 1
+    return out

@@ -14,7 +14,8 @@ from . import notes as N
 from . import plays
 from .blocks import Block, Raw, is_cjk, join_lines, raw_blocks, to_lines, vocabulary
 from .contents import remove_contents
-from .documents import DOCUMENT, quote_announced_documents, quote_documents, quote_letters
+from .documents import (DOCUMENT, quote_announced_documents, quote_documents, quote_letters,
+                        set_closings)
 from .markup import caps_emphasis
 from .quotations import (quote_epigraphs, quote_passages, quote_titled_documents,
                          unquote_indented_sections)
@@ -668,6 +669,7 @@ def run(draft):
     quote_passages(blocks, draft)
     quote_titled_documents(blocks, draft)
     quote_epigraphs(blocks, draft)
+    blocks = set_closings(blocks, draft)
     heads = [b for b in blocks if b.kind == "heading"]
     has_chapters = any(h.rank == 3 for h in heads)
     has_poems = any(h.rank == "poem" for h in heads)
