@@ -107,3 +107,27 @@ def assign_levels(headings: list) -> None:
         # heading leaves the book's sections under the book): outlines skip no level.
         h.level = min(dense[h.rank], 6, previous + 1)
         previous = h.level
+
+
+def settle_strays(heads: list, after_heading: set, visible) -> None:
+    """Headings whose label outranks their place become sections of the chapter they sit in.
+
+    A VOLUME, BOOK or PART heading that is the only one of its rank, is not numbered one
+    and comes after a chapter (Gibbon's lone ``PART II.`` inside Chapter I) divides that
+    chapter; so does a named section standing right under a chapter heading (Gibbon's
+    ``Introduction.``).  Call before the pending ranks (-1, "bare", …) are resolved.
+    """
+    def ranked(h):
+        return isinstance(h.rank, int) and h.rank >= 0
+
+    for rank in (0, 1, 2):
+        same = [h for h in heads if h.rank == rank]
+        m = label_match(visible(same[0].text)) if len(same) == 1 else None
+        if m is None or (m.group("num") or "").lower() in ("i", "1", "one") or m.group("ord"):
+            continue
+        k = heads.index(same[0])
+        if any(ranked(h) and h.rank == 3 for h in heads[:k]):
+            same[0].rank = 4
+    for before, h in zip(heads, heads[1:]):
+        if h.rank == -1 and id(h) in after_heading and ranked(before) and before.rank >= 3:
+            h.rank = min(before.rank + 1, 5)

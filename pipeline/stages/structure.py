@@ -671,6 +671,8 @@ def run(draft):
     quote_epigraphs(blocks, draft)
     blocks = set_closings(blocks, draft)
     heads = [b for b in blocks if b.kind == "heading"]
+    H.settle_strays(heads, {id(b) for a, b in zip(blocks, blocks[1:])
+                            if a.kind == b.kind == "heading"}, ctx.visible)
     has_chapters = any(h.rank == 3 for h in heads)
     has_poems = any(h.rank == "poem" for h in heads)
     for h in heads:
