@@ -66,6 +66,18 @@ def test_bom_crlf_and_gutenberg_are_reported_with_lines(novel):
     assert "Project Gutenberg" not in md and "Produced by" not in md
 
 
+def test_thanks_for_the_scans_are_credits_not_text():
+    raw = ("*** START OF THIS PROJECT GUTENBERG EBOOK CANDIDE ***\n\n"
+           "Produced by Carlo Traverso\n\n"
+           "We thank the Bibliotheque Nationale de France that has made available\n"
+           "the image files, authorizing the preparation of the etext through OCR.\n\n"
+           "CHAPTER I.\n\nIl y avait en Westphalie un jeune garçon.\n\n"
+           "*** END OF THIS PROJECT GUTENBERG EBOOK CANDIDE ***\n").encode()
+    md, _, report = normalize(Path("candide.txt"), raw=raw)
+    assert "thank" not in md and "jeune garçon" in md
+    assert [d.line for d in report.items if d.code == "I-CREDITS"] == [3, 5]
+
+
 def test_latin1_is_detected_not_assumed():
     md, meta, report = normalize(FIX / "french-latin1.txt")
     assert "élevé dans un beau château" in md

@@ -13,7 +13,10 @@ END = re.compile(r"^\s*\*{3}\s*END OF (THE|THIS) PROJECT GUTENBERG.*$", re.M | r
 # "End of the Project Gutenberg EBook of X" just before the END marker.
 END_LINE = re.compile(r"^\s*(\**\s*)?End of (the |this )?Project Gutenberg", re.I)
 CREDITS = re.compile(r"Project Gutenberg|Produced by|prepared by|Distributed Proofread|"
-                     r"pgdp\.net|Transcribed (from|by)|^\s*\*{3}\s*$|gutenberg\.(org|net)", re.I)
+                     r"pgdp\.net|Transcribed (from|by)|^\s*\*{3}\s*$|gutenberg\.(org|net)|"
+                     # thanks for the scans a text was made from
+                     r"\bOCR\b|image files|page images|scanned|Internet Archive|gallica\.|"
+                     r"We thank|Nous remercions|Wir danken", re.I)
 FIELDS = {
     "title": "title", "author": "author", "translator": "translator",
     "translators": "translator", "translated by": "translator",
