@@ -19,7 +19,8 @@ from .documents import (DOCUMENT, quote_announced_documents, quote_documents, qu
 from .markup import caps_emphasis
 from .quotations import (quote_epigraphs, quote_passages, quote_titled_documents,
                          unquote_indented_sections)
-from .verse import balance_emphasis, lines_are_verse, split_run_verse, word_cases
+from .verse import (balance_emphasis, lines_are_verse, split_inscription, split_run_verse,
+                    word_cases)
 
 SENTENCE_END = re.compile(r"[.!?:;…\"”’)\]]$")
 ORNAMENT = re.compile(r"^(?:[*·•~#=+_.✱❦⁂§◆◇○●☙❧]\s*){3,}$|^[⁂❦☙❧§]$|^\*\s+\*$")
@@ -379,6 +380,18 @@ def classify(raw: list[Raw], ctx: Context) -> list[Block]:
         quote = indent > ctx.base + 1 and not ctx.first_line_layout and not ctx.centred(r)
         if ctx.first_line_layout and len(r.lines) == 1:
             quote = False
+        inscription = None if speakers else split_inscription(text, ctx.visible)
+        if inscription:
+            rows = [(0, inline(t, markers)) for t in balance_emphasis(inscription)]
+            b = Block("lines", rows=rows, line=no, quote=True)
+            out.append(b)
+            draft.explain(no, "inscription", f"{len(rows)} lines cut where capitals and small "
+                          "letters alternate (quoted)")
+            for note in _bracket_notes(b, ctx, vocab):
+                _bind(note, pending, out, draft, host=b)
+                out.append(note)
+            i += 1
+            continue
         verse, rest = (None, "") if speakers else _run_verse(text, raw, i, out, quote, ctx)
         if verse:
             rows = [(0, inline(t, markers)) for t in balance_emphasis(verse)]

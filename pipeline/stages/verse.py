@@ -225,3 +225,53 @@ def balance_emphasis(lines: list[str]) -> list[str]:
         open_ = opens > closes
         out.append(line + "_" if open_ else line)
     return out
+
+
+def _case_of(word: str) -> str:
+    """``caps`` (``TABLET``), ``mixed`` (``Memory``, ``erected``), or ``""`` for a word
+    with one letter or none (``1836.``, ``&``, ``A``), which goes with its neighbours."""
+    letters = [c for c in word if c.isalpha()]
+    if len(letters) < 2:
+        return ""
+    return "caps" if all(c.isupper() for c in letters) else "mixed"
+
+
+def split_inscription(text: str, visible) -> list[str] | None:
+    """An inscription, a notice or a title page run together as prose, in the capitals and
+    small letters of display type: ``SACRED TO THE MEMORY OF JOHN TALBOT, Who, at the age of
+    eighteen, was lost overboard, Near the Isle of Desolation, … THIS TABLET Is erected to
+    his Memory BY HIS SISTER.``  It opens in capitals, and capitals and small letters
+    alternate at least three times: a line starts where they change (at a capital), and
+    after a comma or a full stop at a capital.  Runs of capitals are not cut: nothing in
+    them shows where their lines ended."""
+    words = text.split(" ")
+    if any(not w for w in words) or len(words) < 12:
+        return None
+    shown = [visible(w).lstrip(OPENERS) for w in words]
+    cases = [_case_of(w) for w in shown]
+    if cases[0] != "caps":
+        return None
+    # runs of one case (words of neither case join the run they are in)
+    runs, current = [], None
+    for k, c in enumerate(cases):
+        if c and c != current:
+            runs.append([c, k, 0])
+            current = c
+        if c:
+            runs[-1][2] += 1
+    long_caps = sum(1 for c, _, n in runs if c == "caps" and n >= 2)
+    turns = sum(1 for a, b in zip(runs, runs[1:]) if a[0] == "caps" and shown[b[1]][:1].isupper())
+    mixed = sum(1 for c in cases if c == "mixed")
+    if long_caps < 3 or turns < 2 or not 0.2 <= mixed / len(words) <= 0.8:
+        return None
+    cuts = []
+    for c, start, _ in runs[1:]:
+        if c == "caps" or shown[start][:1].isupper():
+            cuts.append(start)
+    for k in range(1, len(words)):
+        if cases[k] == "mixed" and shown[k][:1].isupper() and cases[k - 1] != "caps" and \
+                re.search(rf"[,;.!?][{CLOSERS}]*$", visible(words[k - 1])):
+            cuts.append(k)
+    cuts = sorted(set(cuts))
+    bounds = [0, *cuts, len(words)]
+    return [" ".join(words[a:b]) for a, b in zip(bounds, bounds[1:])]
