@@ -131,3 +131,15 @@ def settle_strays(heads: list, after_heading: set, visible) -> None:
     for before, h in zip(heads, heads[1:]):
         if h.rank == -1 and id(h) in after_heading and ranked(before) and before.rank >= 3:
             h.rank = min(before.rank + 1, 5)
+
+
+def number_value(text: str) -> int | None:
+    """The value of a leading arabic or roman numeral (``XII.``, ``X. IN A LIBRARY.``)."""
+    m = re.match(rf"^(\d{{1,4}}|{ROMAN})\b", text)
+    if not m or not m.group(1):
+        return None
+    if m.group(1).isdigit():
+        return int(m.group(1))
+    values = [{"I": 1, "V": 5, "X": 10, "L": 50, "C": 100, "D": 500, "M": 1000}[c]
+              for c in m.group(1)]
+    return sum(-v if v < w else v for v, w in zip(values, values[1:] + [0]))

@@ -31,6 +31,10 @@ EMPHASIS = re.compile(r"(?<![\w\\])_(?=[^\s_])(.+?)(?<=[^\s_])_(?!\w)", re.S)
 # going on after it; never after a digit (``1_st_``) nor around braces (``C_{2}``).
 WORD_EMPHASIS = re.compile(r"(?<![\d\\_])_([^\W\d_]+)_(?=[^\W\d_])")
 NAMED_LINE = re.compile(H.NAMED.pattern + r"(?:\s*[.:]?\s*(?:\(.*\))?\.?)$", re.I)
+# A named section with a title-case tail (Preface To The First Volume.).
+NAMED_TITLED = re.compile(H.NAMED.pattern.replace(")\\b", ")") +
+                          r"(?-i:(?:\s+(?:[A-Z][\w’'-]*|of|to|the|by|and|in|on|for|a|an)){1,10})"
+                          r"\.?$", re.I)
 NUMBERED_DIVISION = re.compile(rf"^{H.ROMAN}\.\s+[A-Z][A-Z’' ]{{1,40}}\.?$")
 
 
@@ -166,7 +170,12 @@ def _title_line(r: Raw | None, ctx: Context, after: Raw | None = None, bare=Fals
         return None
     set_off = getattr(ctx, "titles_set_off", False)
     t = ctx.visible(r.joined)
-    if len(t) > 160 or not (t[0].isupper() or t[0] == "(") or t.endswith((":", ",", ";", "?", "!")):
+    # Between the heading and a section number (BOOK VI / Salut au Monde! / 1) a line
+    # cannot be running text, even when it ends like a sentence.
+    before_number = after is not None and \
+        bool(H.BARE.match(ctx.visible(after.lines[0].text).strip()))
+    if len(t) > 160 or not (t[0].isupper() or t[0] == "(") or t.endswith((":", ",", ";")) or \
+            (t.endswith(("?", "!")) and not before_number):
         return None
     if H.is_all_caps(t) and len(t.split()) <= (6 if bare else 8) and len(r.lines) == 1 \
             and not DOCUMENT.search(t):
@@ -210,12 +219,13 @@ def heading_kind(r: Raw, ctx: Context, prev: Block | None, nxt: Raw | None,
     if NUMBERED_DIVISION.match(vis) and nxt is not None and len(nxt.lines) == 1 and \
             re.fullmatch(r"(?:I|1)\.?", ctx.visible(nxt.joined).strip()):
         return "division", None
-    if NAMED_LINE.match(vis) and len(vis) <= 80:
+    if (NAMED_LINE.match(vis) or NAMED_TITLED.match(vis)) and len(vis) <= 80:
         # The section's name repeated under its own heading is a running title.
         last = ctx.last_heading
         name = H.NAMED.match(vis).group(1).lower()
         if last is not None and H.NAMED.match(last) and \
-                H.NAMED.match(last).group(1).lower() == name:
+                H.NAMED.match(last).group(1).lower() == name and \
+                (NAMED_LINE.match(vis) or H.key(vis) == H.key(last)):
             return None
         return -1, None
     if (H.is_all_caps(vis) and len(vis) <= 60 and len(vis.split()) >= 2
@@ -264,6 +274,13 @@ def classify(raw: list[Raw], ctx: Context) -> list[Block]:
             # line between: it is a heading of its own.
             raw[i:i + 1] = [Raw(r.lines[:1], r.gap), Raw(r.lines[1:], 1)]
             draft.explain(no, "split", f"section number {vis.split()[0]} set above its text")
+            continue
+        if _number_at_foot(r, ctx):
+            # The next piece's number with no blank line above it (Dickinson's "XII."
+            # under the last line of poem XI): a heading of its own.
+            raw[i:i + 1] = [Raw(r.lines[:-1], r.gap), Raw(r.lines[-1:], 1)]
+            draft.explain(r.lines[-1].no, "split",
+                          f"number {r.lines[-1].text.strip()} set under the text before it")
             continue
         if len(r.lines) == 1 and ORNAMENT.match(vis):
             out.append(Block("break", line=no))
@@ -473,6 +490,14 @@ def _section_number_on_top(r: Raw, ctx: Context) -> bool:
     return len(r.lines) > 1 and bool(H.BARE.match(ctx.visible(first.text).strip())) and \
         first.indent >= max(ln.indent for ln in r.lines[1:]) and \
         first.indent > min(ln.indent for ln in r.lines[1:]) + 2
+
+
+def _number_at_foot(r: Raw, ctx: Context) -> bool:
+    """The block's last line is the number that follows the last numbered heading."""
+    last = ctx.last_heading
+    foot = ctx.visible(r.lines[-1].text).strip()
+    return len(r.lines) > 1 and last is not None and bool(H.BARE.match(foot)) and \
+        H.number_value(last) is not None and H.number_value(foot) == H.number_value(last) + 1
 
 
 def _long_verse_lines(r: Raw, ctx: Context) -> bool:
