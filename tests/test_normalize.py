@@ -78,6 +78,21 @@ def test_thanks_for_the_scans_are_credits_not_text():
     assert [d.line for d in report.items if d.code == "I-CREDITS"] == [3, 5]
 
 
+def test_a_title_page_repeating_the_header_goes_with_it():
+    raw = ("The Project Gutenberg EBook of The Federalist Papers, by\n"
+           "Alexander Hamilton, John Jay, and James Madison\n\n"
+           "*** START OF THIS PROJECT GUTENBERG EBOOK THE FEDERALIST PAPERS ***\n\n"
+           "THE FEDERALIST PAPERS\n\n"
+           "By Alexander Hamilton, John Jay, and James Madison\n\n"
+           "FEDERALIST No. 1\n\nTo the People of the State of New York:\n\n"
+           "*** END OF THIS PROJECT GUTENBERG EBOOK THE FEDERALIST PAPERS ***\n").encode()
+    md, _, report = normalize(Path("federalist.txt"), raw=raw)
+    assert "By Alexander" not in md and "To the People" in md
+    assert [(d.line, d.message.split(":")[0]) for d in report.items if d.code == "I-CREDITS"] \
+        == [(6, "removed title page repeating the header"),
+            (8, "removed title page repeating the header")]
+
+
 def test_latin1_is_detected_not_assumed():
     md, meta, report = normalize(FIX / "french-latin1.txt")
     assert "élevé dans un beau château" in md

@@ -33,7 +33,7 @@ class Parts:
     body: str
     footer: str
     first_line: int      # source line of the body's first line
-    credits: list        # (line, text) of production credits removed from the body start
+    credits: list        # (line, what, text) of credits and title-page lines removed
 
 
 def split(text: str) -> Parts:
@@ -53,8 +53,9 @@ def split(text: str) -> Parts:
         if END_LINE.match(lines[k]):
             del lines[k:]
             break
-    # Production credits in the first few blocks after START.
-    boilerplate = " ".join((header + "\n" + footer).split())
+    # Production credits and title-page lines the header repeats, in the first few
+    # blocks after START.
+    boilerplate = " ".join((header + "\n" + footer).split()).casefold()
     credits, i, blocks_seen = [], 0, 0
     while i < len(lines) and blocks_seen < 6:
         if not lines[i].strip():
@@ -66,9 +67,11 @@ def split(text: str) -> Parts:
         block = lines[i:j]
         blocks_seen += 1
         joined = " ".join(x.strip() for x in block)
-        if any(CREDITS.search(ln) for ln in block) or (
-                len(joined) > 20 and joined in boilerplate):
-            credits.append((first_line + i, " ".join(x.strip() for x in block)))
+        what = ("production credits" if any(CREDITS.search(ln) for ln in block) else
+                "title page repeating the header"
+                if len(joined) > 20 and joined.casefold() in boilerplate else None)
+        if what:
+            credits.append((first_line + i, what, joined))
             lines[i:j] = [""] * (j - i)
         i = j
     return Parts(header, "\n".join(lines), footer, first_line, credits)
@@ -115,7 +118,7 @@ def run(draft):
     draft.report.info(1, "I-GUTENBERG", "removed the Project Gutenberg header "
                       f"(lines 1-{parts.first_line - 1}) and licence")
     draft.explain(1, "boilerplate", "Project Gutenberg header and licence removed")
-    for line, text in parts.credits:
-        draft.report.info(line, "I-CREDITS", f"removed production credits: {text[:60]}")
-        draft.explain(line, "boilerplate", f"credits removed: {text[:60]}")
+    for line, what, text in parts.credits:
+        draft.report.info(line, "I-CREDITS", f"removed {what}: {text[:60]}")
+        draft.explain(line, "boilerplate", f"{what} removed: {text[:60]}")
     return draft
