@@ -196,11 +196,11 @@ def lines_are_verse(texts: list[str], cases: collections.Counter) -> bool:
     words = [t.split() for t in texts]
     if len(words) < 2 or any(not w for w in words) or texts[0][:1] in "[(":
         return False
+    if not all(w[0][:1].isupper() for w in words):
+        return False                    # (a quotation opening a line is prose's dialogue)
     if sum(1 for w in words for x in w if x.lstrip(OPENERS)[:1].isupper()) > \
             0.5 * sum(len(w) for w in words):
         return False                    # Title Case
-    if not all(w[0][:1].isupper() for w in words):
-        return False                    # (a quotation opening a line is prose's dialogue)
     clause = 0
     for a, b in zip(words, words[1:]):
         if CLAUSE_END.search(a[-1]):
@@ -245,8 +245,9 @@ def split_inscription(text: str, visible) -> list[str] | None:
     after a comma or a full stop at a capital.  Runs of capitals are not cut: nothing in
     them shows where their lines ended."""
     words = text.split(" ")
-    if any(not w for w in words) or len(words) < 12:
-        return None
+    if len(words) < 12 or _case_of(visible(words[0]).lstrip(OPENERS)) != "caps" or \
+            any(not w for w in words):
+        return None                         # (the usual case, decided cheaply)
     shown = [visible(w).lstrip(OPENERS) for w in words]
     cases = [_case_of(w) for w in shown]
     if cases[0] != "caps":
