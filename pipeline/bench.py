@@ -99,10 +99,9 @@ def stages_child(path: Path) -> dict:
     import weasyprint
     import weasyprint.document
 
-    from .build import slugify
-    from .document import Document
+    from .build import parse_while_checking, slugify
     from .metadata import load_sidecar
-    from .stages import normalize
+    from .stages import normalize_unchecked
     from .writers import writers_for
 
     out, cpu, rss = {}, {}, {}
@@ -121,10 +120,10 @@ def stages_child(path: Path) -> dict:
 
     t = mark("import", started)
     sidecar = load_sidecar(path.with_name(path.stem + ".yaml"))
-    markdown, _, _ = normalize(path, sidecar=sidecar)
+    markdown, _, report, check = normalize_unchecked(path, sidecar=sidecar)
     t = mark("normalize", t)
-    doc = Document.from_markdown(markdown, slugify(path.stem), source_name=str(path),
-                                 base_dir=path.parent)
+    doc = parse_while_checking(markdown, check, report, slug=slugify(path.stem),
+                               source_name=str(path), base_dir=path.parent)
     t = mark("parse", t)
     for fmt in ("html", "epub"):
         for func, _ in writers_for(fmt):

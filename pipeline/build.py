@@ -221,8 +221,7 @@ def edition_path(out_dir: Path, slug: str, fmt: str) -> Path:
 def build_text(source: Source, formats: list[str], out_dir: Path, keys: dict[str, str],
                options: dict, step=lambda what: None) -> TextResult:
     """Normalize, parse once, run each wanted writer; runs inside a worker process."""
-    from .document import Document
-    from .stages import normalize
+    from .stages import normalize_unchecked
     from .safety import check_source
 
     result = TextResult(source)
@@ -234,15 +233,16 @@ def build_text(source: Source, formats: list[str], out_dir: Path, keys: dict[str
         raw = source.path.read_bytes()
         check_source(source.path, raw, report, source.root)
         sidecar = load_sidecar(source.sidecar) | options.get("overrides", {})
-        markdown, meta, report = normalize(source.path, raw=raw, sidecar=sidecar, report=report)
+        markdown, meta, report, check = normalize_unchecked(source.path, raw=raw,
+                                                            sidecar=sidecar, report=report)
         md_path = edition_path(out_dir, source.slug, "md")
         data = markdown.encode("utf-8")
         write_atomic(md_path, data)
         result.editions.append(Edition("md", md_path, time.perf_counter() - started, len(data)))
         state["md"] = keys["md"]
-        doc = Document.from_markdown(markdown, source.slug, source_name=source.name,
-                                     base_dir=source.path.parent, report=report,
-                                     source_text=raw.decode("utf-8", "replace"))
+        doc = parse_while_checking(markdown, check, slug=source.slug, source_name=source.name,
+                                   base_dir=source.path.parent, report=report,
+                                   source_text=raw.decode("utf-8", "replace"))
         for fmt in formats:
             step(fmt)
             started = time.perf_counter()
@@ -280,6 +280,20 @@ def build_text(source: Source, formats: list[str], out_dir: Path, keys: dict[str
     write_atomic(_state_path(out_dir, source.slug), json.dumps(state, indent=1).encode())
     result.diagnostics = report.items
     return result
+
+
+def parse_while_checking(markdown: str, check, report, **kwargs):
+    """The Document, parsed by pandoc while the lossless check runs in a thread (pandoc is
+    a child process: the two use two cores); the check's diagnostics join ``report``."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from .document import Document
+
+    with ThreadPoolExecutor(1) as pool:
+        lost = pool.submit(check)
+        doc = Document.from_markdown(markdown, report=report, **kwargs)
+    report.items.extend(lost.result())
+    return doc
 
 
 def _limit_resources(options: dict) -> None:

@@ -62,3 +62,21 @@ def test_changed_image_rebuilds_the_text_naming_it(tmp_path):
     (src / "images" / "view.png").write_bytes(b"\x89PNG two")
     after = {s.slug: build.edition_keys(s, code, {}) for s in sources}
     assert before["b"] == after["b"] and before["a"]["pdf"] != after["a"]["pdf"]
+
+
+def test_every_build_checks_that_no_word_was_lost(tmp_path, monkeypatch):
+    """The lossless check runs on every build (while pandoc parses) and names the line."""
+    from pipeline import stages
+
+    src = tmp_path / "source"
+    src.mkdir()
+    (src / "a.txt").write_text("A Title\n\nThe first paragraph.\n\nA purple cow here.\n")
+    render = stages.render_markdown
+    monkeypatch.setattr(stages, "render_markdown",       # a normalizer bug that drops a word
+                        lambda meta, body: render(meta, body.replace("purple ", "")))
+    sources, _ = build.discover([], src)
+    keys = build.edition_keys(sources[0], build.code_keys(), {})
+    result = build.build_text(sources[0], ["html"], tmp_path / "out", keys, {})
+    lost = [d for d in result.diagnostics if d.code == "W-LOST-TEXT"]
+    assert [(d.path, d.line) for d in lost] == [(str(sources[0].path), 5)]
+    assert not result.failed and (tmp_path / "out" / "a" / "a.html").exists()

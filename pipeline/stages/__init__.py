@@ -127,11 +127,22 @@ def source_kind(path: Path) -> str:
 def normalize(path: Path, raw: bytes | None = None, sidecar: dict | None = None,
               report: Report | None = None) -> tuple[str, dict, Report]:
     """Return (markdown, metadata, report) for the source at ``path``."""
+    markdown, meta, report, check = normalize_unchecked(path, raw, sidecar, report)
+    report.items.extend(check())
+    return markdown, meta, report
+
+
+def normalize_unchecked(path: Path, raw: bytes | None = None, sidecar: dict | None = None,
+                        report: Report | None = None):
+    """``normalize`` with the lossless check left to the caller (the build runs it while
+    pandoc parses): (markdown, metadata, report, check); ``check()`` returns the check's
+    diagnostics."""
     draft = run_stages(path, raw, sidecar, report)
     markdown = render_markdown(draft.meta, draft.text)
-    if draft.kind == "text":        # every word of the source must have come through
-        draft.report.items.extend(check_lossless(draft.decoded, markdown, str(path)))
-    return markdown, draft.meta, draft.report
+
+    def check() -> list:            # every word of the source must have come through
+        return check_lossless(draft.decoded, markdown, str(path)) if draft.kind == "text" else []
+    return markdown, draft.meta, draft.report, check
 
 
 def run_stages(path, raw=None, sidecar=None, report=None) -> Draft:
