@@ -10,6 +10,7 @@ import copy
 import datetime as _dt
 import os
 import re
+import tempfile
 import uuid
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -39,15 +40,21 @@ def split_front_matter(markdown: str) -> tuple[dict, str]:
 def pandoc_html(body: str) -> str:
     import pypandoc
 
-    try:
-        return pypandoc.convert_text(body, "html5", format="markdown",
-                                     extra_args=[*PANDOC_ARGS, *PANDOC_LIMITS])
-    except RuntimeError as exc:
-        message = str(exc).strip().splitlines()[-1] if str(exc).strip() else "pandoc failed"
-        if "heap" in str(exc).lower():
-            message = f"pandoc ran out of its {PANDOC_HEAP} memory limit"
-        raise error("<markdown>", None, "E-PANDOC", f"{message}; simplify the text's structure "
-                    "(very deep nesting?) or raise PIPELINE_PANDOC_HEAP") from None
+    # pandoc reads the Markdown from a file: fed through a pipe, Python would write it in
+    # 512-byte pieces, each waiting for the GIL while the lossless check runs.
+    with tempfile.TemporaryDirectory(prefix="pipeline-") as tmp:
+        path = Path(tmp) / "body.md"
+        path.write_text(body, encoding="utf-8")
+        try:
+            return pypandoc.convert_file(str(path), "html5", format="markdown", verify_format=False,
+                                         extra_args=[*PANDOC_ARGS, *PANDOC_LIMITS])
+        except RuntimeError as exc:
+            failure = str(exc).strip()
+    message = failure.splitlines()[-1] if failure else "pandoc failed"
+    if "heap" in failure.lower():
+        message = f"pandoc ran out of its {PANDOC_HEAP} memory limit"
+    raise error("<markdown>", None, "E-PANDOC", f"{message}; simplify the text's structure "
+                "(very deep nesting?) or raise PIPELINE_PANDOC_HEAP")
 
 
 @dataclass
