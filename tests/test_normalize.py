@@ -66,31 +66,30 @@ def test_bom_crlf_and_gutenberg_are_reported_with_lines(novel):
     assert "Project Gutenberg" not in md and "Produced by" not in md
 
 
-def test_thanks_for_the_scans_are_credits_not_text():
-    raw = ("*** START OF THIS PROJECT GUTENBERG EBOOK CANDIDE ***\n\n"
-           "Produced by Carlo Traverso\n\n"
-           "We thank the Bibliotheque Nationale de France that has made available\n"
-           "the image files, authorizing the preparation of the etext through OCR.\n\n"
-           "CHAPTER I.\n\nIl y avait en Westphalie un jeune garçon.\n\n"
-           "*** END OF THIS PROJECT GUTENBERG EBOOK CANDIDE ***\n").encode()
-    md, _, report = normalize(Path("candide.txt"), raw=raw)
-    assert "thank" not in md and "jeune garçon" in md
-    assert [d.line for d in report.items if d.code == "I-CREDITS"] == [3, 5]
-
-
-def test_a_title_page_repeating_the_header_goes_with_it():
-    raw = ("The Project Gutenberg EBook of The Federalist Papers, by\n"
-           "Alexander Hamilton, John Jay, and James Madison\n\n"
-           "*** START OF THIS PROJECT GUTENBERG EBOOK THE FEDERALIST PAPERS ***\n\n"
-           "THE FEDERALIST PAPERS\n\n"
-           "By Alexander Hamilton, John Jay, and James Madison\n\n"
-           "FEDERALIST No. 1\n\nTo the People of the State of New York:\n\n"
-           "*** END OF THIS PROJECT GUTENBERG EBOOK THE FEDERALIST PAPERS ***\n").encode()
-    md, _, report = normalize(Path("federalist.txt"), raw=raw)
-    assert "By Alexander" not in md and "To the People" in md
-    assert [(d.line, d.message.split(":")[0]) for d in report.items if d.code == "I-CREDITS"] \
-        == [(6, "removed title page repeating the header"),
-            (8, "removed title page repeating the header")]
+@pytest.mark.parametrize("raw, gone, kept, removed", [
+    # thanks for the scans a text was made from are production credits
+    ("*** START OF THIS PROJECT GUTENBERG EBOOK CANDIDE ***\n\n"
+     "Produced by Carlo Traverso\n\n"
+     "We thank the Bibliotheque Nationale de France that has made available\n"
+     "the image files, authorizing the preparation of the etext through OCR.\n\n"
+     "CHAPTER I.\n\nIl y avait en Westphalie un jeune garçon.\n\n"
+     "*** END OF THIS PROJECT GUTENBERG EBOOK CANDIDE ***\n",
+     "thank", "jeune garçon", [(3, "production credits"), (5, "production credits")]),
+    # a title page that repeats the header (in another case) goes with it
+    ("The Project Gutenberg EBook of The Federalist Papers, by\n"
+     "Alexander Hamilton, John Jay, and James Madison\n\n"
+     "*** START OF THIS PROJECT GUTENBERG EBOOK THE FEDERALIST PAPERS ***\n\n"
+     "THE FEDERALIST PAPERS\n\nBy Alexander Hamilton, John Jay, and James Madison\n\n"
+     "FEDERALIST No. 1\n\nTo the People of the State of New York:\n\n"
+     "*** END OF THIS PROJECT GUTENBERG EBOOK THE FEDERALIST PAPERS ***\n",
+     "By Alexander", "To the People", [(6, "title page repeating the header"),
+                                       (8, "title page repeating the header")]),
+])
+def test_gutenberg_front_matter_that_is_not_the_text(raw, gone, kept, removed):
+    md, _, report = normalize(Path("pg.txt"), raw=raw.encode())
+    assert gone not in md and kept in md
+    assert [(d.line, d.message.split(":")[0].removeprefix("removed "))
+            for d in report.items if d.code == "I-CREDITS"] == removed
 
 
 def test_latin1_is_detected_not_assumed():
