@@ -32,7 +32,7 @@ EMPHASIS = re.compile(r"(?<![\w\\])_(?=[^\s_])(.+?)(?<=[^\s_])_(?!\w)", re.S)
 WORD_EMPHASIS = re.compile(r"(?<![\d\\_])_([^\W\d_]+)_(?=[^\W\d_])")
 NAMED_LINE = re.compile(H.NAMED.pattern + r"(?:\s*[.:]?\s*(?:\(.*\))?\.?)$", re.I)
 # A named section with a title-case tail (Preface To The First Volume.).
-NAMED_TITLED = re.compile(H.NAMED.pattern.replace(")\\b", ")") +
+NAMED_TITLED = re.compile(H.NAMED.pattern +
                           r"(?-i:(?:\s+(?:[A-Z][\w’'-]*|of|to|the|by|and|in|on|for|a|an)){1,10})"
                           r"\.?$", re.I)
 NUMBERED_DIVISION = re.compile(rf"^{H.ROMAN}\.\s+[A-Z][A-Z’' ]{{1,40}}\.?$")
