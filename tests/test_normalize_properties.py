@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from pipeline.diagnostics import PipelineError
@@ -46,6 +46,7 @@ def test_never_crashes_on_any_unicode(text):
 
 @SETTINGS
 @given(TEXT)
+@example("A -  -  A")          # spaced hyphens one after the other: both are dashes
 def test_idempotent(text):
     md = run(text)
     if md is None:

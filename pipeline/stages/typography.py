@@ -43,10 +43,11 @@ def dashes(text: str, lang: str = "en") -> str:
     # Number ranges: 1813 - 20, 10-12 (not phone numbers or ISBNs).
     text = re.sub(r"(?<![\d\-–])(\d+) ?-(?:-)? ?(\d+)(?![\d\-–])",
                   lambda m: f"{m.group(1)}–{m.group(2)}", text)
-    text = re.sub(r"(?<=\S) -- (?=\S)", f" {spaced} ", text)
+    # (the space after is looked at, not taken: "a - - b" has two dashes)
+    text = re.sub(r"(?<=\S) --(?= \S)", f" {spaced}", text)
     text = re.sub(r"(?<=\S) --(?=[,;.:!?)»«])", f" {spaced}", text)    # dauern --, mache
     text = re.sub(r"(?<!-)--(?!-)", "—", text)
-    text = re.sub(r"(?<=\S) - (?=\S)", f" {spaced} ", text)
+    text = re.sub(r"(?<=\S) -(?= \S)", f" {spaced}", text)
     text = re.sub(r"(?<=\S) -$", f" {spaced}", text)
     return text
 
