@@ -47,6 +47,8 @@ def test_never_crashes_on_any_unicode(text):
 @SETTINGS
 @given(TEXT)
 @example("A -  -  A")          # spaced hyphens one after the other: both are dashes
+@example("CHAPTER I\n\n[Footnote 1: a note]")     # a heading over a block with no text left
+@example("A A A A\nA\n\nA\nCHAPTER I Mr. Smith")   # typeset in the language the metadata names
 def test_idempotent(text):
     md = run(text)
     if md is None:

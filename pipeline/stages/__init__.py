@@ -109,6 +109,8 @@ def _language(draft):
     if not lang and draft.kind == "text":
         sample = " ".join(draft.markers.strip(getattr(b, "text", "")) for b in draft.blocks[:400])
         lang = metadata.detect_language(sample)
+        if lang:                    # the metadata names the language the text was set in
+            draft.meta["language"] = lang
     draft.lang = lang or "en"
     return draft
 

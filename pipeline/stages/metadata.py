@@ -39,10 +39,6 @@ def run(draft):
             meta["language"] = code
         else:
             meta.pop("language")
-    if "language" not in meta and "language" not in draft.sidecar and draft.kind == "text":
-        lang = detect_language(draft.text)
-        if lang:
-            meta["language"] = lang
     meta.update(draft.sidecar)
     draft.meta = {k: meta[k] for k in ORDER if k in meta} | {
         k: v for k, v in meta.items() if k not in ORDER}

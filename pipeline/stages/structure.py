@@ -174,7 +174,8 @@ def _title_line(r: Raw | None, ctx: Context, after: Raw | None = None, bare=Fals
     # cannot be running text, even when it ends like a sentence.
     before_number = after is not None and \
         bool(H.BARE.match(ctx.visible(after.lines[0].text).strip()))
-    if len(t) > 160 or not (t[0].isupper() or t[0] == "(") or t.endswith((":", ",", ";")) or \
+    if not t or len(t) > 160 or not (t[0].isupper() or t[0] == "(") or \
+            t.endswith((":", ",", ";")) or \
             (t.endswith(("?", "!")) and not before_number):
         return None
     if H.is_all_caps(t) and len(t.split()) <= (6 if bare else 8) and len(r.lines) == 1 \
