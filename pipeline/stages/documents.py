@@ -111,6 +111,11 @@ MIN_READ_OUT = 40           # words: a shorter quotation after the colon may be 
 MAX_DOCUMENT = 24           # blocks searched for the signature or date that ends a document
 
 
+def _para_text(markers):
+    """The visible text of a paragraph block, "" for any other block."""
+    return lambda b: markers.strip(b.text).strip() if b.kind == "para" else ""
+
+
 def _announces(vis: str) -> bool:
     return vis.endswith(":") and ANNOUNCES.search(vis) is not None
 
@@ -161,10 +166,7 @@ def quote_announced_documents(blocks: list[Block], draft) -> None:
     otherwise the document is the one paragraph after the colon.  The narrative resumes at
     a heading, a break, dialogue, or another announcement.
     """
-    markers = draft.markers
-
-    def vis(b):
-        return markers.strip(b.text).strip() if b.kind == "para" else ""
+    vis = _para_text(draft.markers)
 
     k = 0
     while k + 1 < len(blocks):
@@ -250,10 +252,7 @@ def set_closings(blocks: list[Block], draft) -> list[Block]:
     """A letter's closing and signature, set as short paragraphs one under the other
     (``Believe me,`` / ``Yours faithfully,`` / ``Patrick Hennessey.``), become one block
     of lines after the letter's last paragraph."""
-    markers = draft.markers
-
-    def vis(b):
-        return markers.strip(b.text).strip() if b.kind == "para" else ""
+    vis = _para_text(draft.markers)
 
     out: list[Block] = []
     k = 0

@@ -44,11 +44,16 @@ def _ordinary(word: str, cases: collections.Counter) -> bool:
     if not m:
         return False
     w = m.group(0)
-    if w in ("I", "O") or w.startswith(("I’", "I'")):
+    if w == "O" or _is_i(w):
         return False
     w = _judged_part(w, cases)
     lower = w[0].lower() + w[1:]
     return cases.get(lower, 0) >= max(1, cases.get(w, 0) // 4)
+
+
+def _is_i(w: str) -> bool:
+    """*I* (``I``, ``I’ll``), which prose capitalizes anywhere."""
+    return w == "I" or w.startswith(("I’", "I'"))
 
 
 def _judged_part(w: str, cases: collections.Counter) -> str:
@@ -68,7 +73,7 @@ def _bare_start(prev: str, word: str, cases: collections.Counter) -> bool:
             prev.lstrip(OPENERS).lower() in ARTICLES:
         return False
     m = WORD.match(word.lstrip(OPENERS))
-    if not m or m.group(0) in ("I", "O") or m.group(0).startswith(("I’", "I'")):
+    if not m or m.group(0) == "O" or _is_i(m.group(0)):
         return False
     w = _judged_part(m.group(0), cases)
     lower = w[0].lower() + w[1:]
@@ -162,7 +167,7 @@ def _may_start_line(prev: str, word: str, cases: collections.Counter, own) -> bo
     w = m.group(0)
     if _ordinary(word, cases):
         return True
-    if w == "I" or w.startswith(("I’", "I'")):
+    if _is_i(w):
         return bool(CLAUSE_END.search(prev))
     lone = cases.get(w, 0) <= 1 and not cases.get(w[0].lower() + w[1:])
     return lone and (bool(CLAUSE_END.search(prev)) or
@@ -250,8 +255,6 @@ def split_inscription(text: str, visible) -> list[str] | None:
         return None                         # (the usual case, decided cheaply)
     shown = [visible(w).lstrip(OPENERS) for w in words]
     cases = [_case_of(w) for w in shown]
-    if cases[0] != "caps":
-        return None
     # runs of one case (words of neither case join the run they are in)
     runs, current = [], None
     for k, c in enumerate(cases):
