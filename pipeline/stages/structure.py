@@ -356,9 +356,7 @@ def classify(raw: list[Raw], ctx: Context) -> list[Block]:
                 _collect_refs(out[-1], pending)
             # A bracket note cut out of the heading line belongs to the heading.
             for host in [h] + ([out[-1]] if extra else []):
-                for note in _bracket_notes(host, ctx, vocab):
-                    _bind(note, pending, out, draft, host=host)
-                    out.append(note)
+                _add_bracket_notes(host, ctx, vocab, pending, out)
             i += 1
             continue
         # Short lines set out one by one after a colon are verse: keep them together.
@@ -384,9 +382,7 @@ def classify(raw: list[Raw], ctx: Context) -> list[Block]:
             out.append(b)
             draft.explain(no, "lines", f"{len(rows)} lines kept as a line block"
                           + (" (quoted)" if b.quote else ""))
-            for note in _bracket_notes(b, ctx, vocab):
-                _bind(note, pending, out, draft, host=b)
-                out.append(note)
+            _add_bracket_notes(b, ctx, vocab, pending, out)
             i += 1
             continue
         text = join_lines([ln.text for ln in r.lines], vocab)
@@ -405,9 +401,7 @@ def classify(raw: list[Raw], ctx: Context) -> list[Block]:
             out.append(b)
             draft.explain(no, "inscription", f"{len(rows)} lines cut where capitals and small "
                           "letters alternate (quoted)")
-            for note in _bracket_notes(b, ctx, vocab):
-                _bind(note, pending, out, draft, host=b)
-                out.append(note)
+            _add_bracket_notes(b, ctx, vocab, pending, out)
             i += 1
             continue
         verse, rest = (None, "") if speakers else _run_verse(text, raw, i, out, quote, ctx)
@@ -418,9 +412,7 @@ def classify(raw: list[Raw], ctx: Context) -> list[Block]:
             out.append(b)
             draft.explain(no, "verse", f"{len(rows)} lines re-split from verse run together "
                           "as prose (quoted)" + (", the prose after it a paragraph" if rest else ""))
-            for note in _bracket_notes(b, ctx, vocab):
-                _bind(note, pending, out, draft, host=b)
-                out.append(note)
+            _add_bracket_notes(b, ctx, vocab, pending, out)
             if not rest:
                 i += 1
                 continue
@@ -435,9 +427,7 @@ def classify(raw: list[Raw], ctx: Context) -> list[Block]:
         out.append(b)
         _collect_refs(b, pending)
         # Bracket notes cut out of this paragraph: definitions follow it.
-        for note in _bracket_notes(b, ctx, vocab):
-            _bind(note, pending, out, draft, host=b)
-            out.append(note)
+        _add_bracket_notes(b, ctx, vocab, pending, out)
         i += 1
     _apply_refs(out, markers)
     return out
@@ -591,6 +581,13 @@ def _play_paragraph(text, r: Raw, speakers, markers, quote, ctx):
             or (vis.endswith(")") and "(" not in vis)):
         return emph_all(text, markers), False
     return plays.mark_directions(text, lambda s: emph_all(s, markers)), quote
+
+
+def _add_bracket_notes(host: Block, ctx: Context, vocab, pending, out: list) -> None:
+    """The bracket notes cut out of ``host`` follow it, bound to their references."""
+    for note in _bracket_notes(host, ctx, vocab):
+        _bind(note, pending, out, ctx.draft, host=host)
+        out.append(note)
 
 
 def _bracket_notes(b: Block, ctx: Context, vocab) -> list[Block]:
