@@ -12,7 +12,7 @@ import re
 
 from . import headings as H
 from .blocks import Block
-from .quotations import CLOSING, _closes_at_end, _unclosed
+from .quotations import CLOSING, closes_at_end, unclosed
 
 DOCUMENT = re.compile(r"\b(journal|diary|letter|telegram|memorandum|cutting|log|report|"
                       r"record|memo|note ?book|phonograph)\b", re.I)
@@ -128,8 +128,8 @@ def _quote_read_out(blocks: list[Block], k: int, vis, draft) -> int:
         c, v = blocks[j], vis(blocks[j])
         if c.kind != "para" or c.quote or not v or v[0] != vis(blocks[k + 1])[0]:
             break
-        if not _unclosed(v):
-            if not _closes_at_end(v):
+        if not unclosed(v):
+            if not closes_at_end(v):
                 break
             for b in blocks[k + 1:j + 1]:
                 b.quote = True
@@ -143,7 +143,7 @@ def _one_quotation(vis: str) -> bool:
     """A long paragraph that is one quotation, opened at its start and closed at its end
     and nowhere between (no ``…,” he said, “…``)."""
     close = CLOSING.get(vis[:1])
-    if close is None or len(vis.split()) < MIN_READ_OUT or not _closes_at_end(vis):
+    if close is None or len(vis.split()) < MIN_READ_OUT or not closes_at_end(vis):
         return False
     return vis.count(close) == (2 if close == vis[0] else 1)
 
@@ -172,11 +172,11 @@ def quote_announced_documents(blocks: list[Block], draft) -> None:
     while k + 1 < len(blocks):
         intro, first = blocks[k], blocks[k + 1]
         t = vis(intro)
-        if intro.kind != "para" or intro.quote or not _announces(t) or _unclosed(t) or \
+        if intro.kind != "para" or intro.quote or not _announces(t) or unclosed(t) or \
                 first.kind != "para" or first.quote or not vis(first):
             k += 1                  # (an announcement inside a quotation is someone's speech)
             continue
-        if _unclosed(vis(first)):
+        if unclosed(vis(first)):
             k = _quote_read_out(blocks, k, vis, draft)
             continue
         if _one_quotation(vis(first)):

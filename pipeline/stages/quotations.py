@@ -23,14 +23,14 @@ MAX_DIALOGUE_SHARE = 0.05      # paragraphs opening with a quotation mark, in th
 MIN_WORDS = 20
 
 
-def _closes_at_end(text: str) -> bool:
+def closes_at_end(text: str) -> bool:
     """The quotation opened by the first character closes at the paragraph's end (only
     punctuation may follow)."""
     close = CLOSING.get(text[:1])
     return close is not None and re.search(re.escape(close) + r"[.,;:!?—-]*$", text) is not None
 
 
-def _unclosed(text: str) -> bool:
+def unclosed(text: str) -> bool:
     """The quotation opened by the first character is still open at the end."""
     opening = text[:1]
     close = CLOSING.get(opening)
@@ -46,7 +46,7 @@ def _quoted_to_end(text: str) -> bool:
     (closed there, or left open because the next paragraph continues it)."""
     if not text or text[0] not in OPENING or len(text.split()) < MIN_WORDS:
         return False
-    return _closes_at_end(text) or _unclosed(text)
+    return closes_at_end(text) or unclosed(text)
 
 
 def quote_passages(blocks: list[Block], draft) -> None:
@@ -98,7 +98,7 @@ def _split_run_in_quotations(blocks: list[Block], draft) -> None:
                 continue
             close = CLOSING.get(shown[:1], "")
             inner = shown[1:].rstrip(".,;:!?—-")[:-1]
-            closed = _closes_at_end(shown) and close not in inner
+            closed = closes_at_end(shown) and close not in inner
             unclosed = close not in shown[1:]
             emphasis_whole = sum(1 for x in markers.pattern.findall(head)
                                  if markers.items[int(x)] == "*") % 2 == 0
@@ -123,7 +123,7 @@ def quote_titled_documents(blocks: list[Block], draft) -> None:
     for k, b in enumerate(blocks[1:], 1):
         title = markers.strip(b.text).strip()
         if b.kind != "para" or not title or title[0] not in OPENING or len(title) > 60 or \
-                not H.mostly_caps(title) or not _unclosed(title) or \
+                not H.mostly_caps(title) or not unclosed(title) or \
                 not _introduces(blocks[k - 1], markers):
             continue
         end = None
@@ -134,7 +134,7 @@ def quote_titled_documents(blocks: list[Block], draft) -> None:
                 continue
             if c.kind != "para" or not text or text[0] not in OPENING:
                 break
-            if not _unclosed(text) or _closes_at_end(text):
+            if not unclosed(text) or closes_at_end(text):
                 end = j
                 break
         if end is None:
