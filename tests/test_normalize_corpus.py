@@ -24,8 +24,9 @@ from pipeline.stages.lossless import check_lossless
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 CORPUS = SHARED / "corpus"
 BENCH = SHARED / "normalizer-bench" / "score.py"
-# Measured OVERALL 0.872 (see the closing note of issue 3); the floor leaves a margin.
-BENCH_FLOOR = 0.85
+# Measured on the whole bench (37 books) by `make bench-normalize`: OVERALL 0.804, tuning
+# half 0.787, held-out half 0.822.  The floors leave a small margin under what is measured.
+BENCH_FLOOR = 0.78
 
 pytestmark = [
     pytest.mark.corpus,
@@ -157,10 +158,15 @@ def test_latin1_twin_matches_utf8(outputs):
     assert abs(len(a) - len(b)) < 200
 
 
-def test_bench_score_floor(outdir):
-    proc = subprocess.run([sys.executable, str(BENCH), str(outdir), "--json",
-                           str(outdir / "bench.json")], capture_output=True, text=True,
-                          timeout=600)
-    assert proc.returncode == 0, proc.stderr
-    overall = float(re.search(r"OVERALL ([0-9.]+)", proc.stdout).group(1))
-    assert overall >= BENCH_FLOOR, proc.stdout
+def test_bench_score_floor(tmp_path):
+    """Every book of the normalizer bench (not only the corpus ones) scores above a floor."""
+    from pipeline import bench_normalize as nb
+
+    bench = BENCH.parent
+    failed = nb.normalize_all(bench, tmp_path, jobs=1)
+    assert failed == {}
+    results, table = nb.score(bench, tmp_path)
+    assert set(results) == {p.stem for p in (bench / "gold").glob("*.json")}
+    summ = nb.summary(results)
+    assert summ["all"]["score"] >= BENCH_FLOOR, table + nb.format_summary(summ)
+    assert summ["all"]["leak"] <= 0.001, table
