@@ -210,6 +210,9 @@ def _deepest_line(markdown: str) -> int:
     return max(range(len(lines)), key=lambda i: level(lines[i])) + 1 if lines else 1
 
 
+INLINE_IMAGE = re.compile(r"data:image/(?:png|jpeg|gif|webp);base64,")
+
+
 def _line_of(markdown: str, needle: str) -> int | None:
     i = markdown.find(needle)
     return markdown.count("\n", 0, i) + 1 if i >= 0 else None
@@ -247,6 +250,12 @@ def resolve_references(root, markdown: str, base_dir: Path | None, report: Repor
         src = img.get("src") or ""
         line = _line_of(markdown, src) if src else None
         url = urlparse(src)
+        if url.scheme == "data":    # an image embedded in the source (DOCX, ODT, EPUB …)
+            if not INLINE_IMAGE.match(src):
+                report.warn(None, "W-IMAGE", f"an embedded image ({src[5:src.find(';')]}) is "
+                            "not PNG, JPEG, GIF or WebP; its description is kept — convert it")
+                _replace_with_text(img, img.get("alt") or "")
+            continue
         if url.scheme in {"http", "https", "ftp"} or src.startswith("//"):
             report.warn(line, "W-REMOTE", f"remote image {src} is not fetched; its description is "
                         "kept — download it next to the source and refer to it by file name")

@@ -207,8 +207,9 @@ def _clean_raw(m: re.Match, report: Report, text: str, first_line: int) -> str:
     return f"{m.group('ticks')}{cleaned}{m.group('ticks')}{{=html}}"
 
 
-# A Markdown link or image destination, or an autolink, with a scheme that runs code.
-SCRIPT_URL = re.compile(r"(?i)(\]\(\s*|<)(?:javascript|vbscript|data)\s*:(?:[^()\s>]|\([^()\s]*\))*")
+# A Markdown link or image destination, or an autolink, with a scheme that runs code
+# (an image inline as data: is only an image: DOCX, ODT and EPUB sources carry theirs so).
+SCRIPT_URL = re.compile(r"(?i)(\]\(\s*|<)(?:javascript|vbscript|data(?!:image/(?:png|jpeg|gif|webp);))\s*:(?:[^()\s>]|\([^()\s]*\))*")
 
 
 def _drop_url(m: re.Match, text: str, report: Report, first_line: int) -> str:

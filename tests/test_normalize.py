@@ -288,10 +288,20 @@ def test_markdown_sidecar_wins_over_front_matter():
 
 
 def test_html_source_goes_through_pandoc():
-    html = b"<html><body><h1>Heading</h1><p>Some \"text\" -- here...</p></body></html>"
+    html = b"<html><body><h1>Heading</h1><p>Some \"text\" -- here...</p><h1>Two</h1></body></html>"
     md, _, report = normalize(Path("doc.html"), raw=html)
     assert "# Heading" in md and "Some “text” — here…" in md
     assert "I-PANDOC" in codes(report)
+
+
+def test_a_single_opening_heading_is_the_title():
+    html = b"<html><body><h1>The Title</h1><h2>One</h2><p>Text.</p><h3>Sub</h3></body></html>"
+    md, meta, report = normalize(Path("doc.html"), raw=html)
+    assert meta["title"] == "The Title" and "The Title" not in md.split("---")[2]
+    assert "# One" in md and "## Sub" in md and "I-TITLE" in codes(report)
+    _, meta, _ = normalize(Path("doc.html"), raw=b"<html><head><title>Named</title></head>"
+                           b"<body><h1>The Title</h1><p>Text.</p></body></html>")
+    assert meta["title"] == "Named"
 
 
 def test_stage_functions_are_pure_strings():
@@ -309,7 +319,7 @@ def test_draft_keeps_blocks_and_decisions():
 
 def test_docx_source_goes_through_pandoc(tmp_path):
     docx = tmp_path / "doc.docx"
-    pypandoc.convert_text("# Title\n\nA \"quoted\" word -- and _more_...\n", "docx",
+    pypandoc.convert_text("# Title\n\nA \"quoted\" word -- and _more_...\n\n# Two\n", "docx",
                           format="markdown-smart", outputfile=str(docx))
     md, _, report = normalize(docx)
     assert "# Title" in md and "A “quoted” word — and *more*…" in md

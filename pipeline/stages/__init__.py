@@ -8,7 +8,6 @@ they only change its encoding, its markup and its typography.
 """
 from __future__ import annotations
 
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,7 +15,7 @@ import yaml
 
 from ..diagnostics import Report
 from . import decode, gutenberg, metadata, structure, typography
-from ..safety import PANDOC_LIMITS, sanitize_markdown
+from ..safety import sanitize_markdown
 from .lossless import check_lossless
 from .markup import Markers
 
@@ -55,16 +54,9 @@ def _pandoc_to_markdown(draft):
     """.docx/.odt/.html/.rst/.epub: pandoc reads the document, the Markdown path follows."""
     if draft.kind in ("text", "markdown"):
         return draft
-    import pypandoc
+    from .pandoc_source import read
 
-    with tempfile.TemporaryDirectory() as tmp:
-        src = Path(tmp) / ("source" + draft.path.suffix.lower())
-        src.write_bytes(draft.raw)
-        md = pypandoc.convert_file(str(src), "markdown-smart", format=draft.kind,
-                                   extra_args=["--wrap=none", "--markdown-headings=atx",
-                                               *PANDOC_LIMITS])
-    draft.raw = md.encode("utf-8")
-    draft.report.info(1, "I-PANDOC", f"read as {draft.kind} with pandoc")
+    read(draft)
     draft.kind = "markdown"
     return draft
 

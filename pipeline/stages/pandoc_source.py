@@ -1,0 +1,229 @@
+"""DOCX, ODT, EPUB, HTML and RST sources: pandoc reads them into its document tree, and
+the tree becomes Markdown with a YAML block.
+
+On the way, the tree gives what a text-level pass could not see reliably:
+
+- the metadata the source stores (DOCX core properties, EPUB OPF, RST title and docinfo,
+  HTML ``<title>``, ``<meta name=author>`` and ``lang``; ODT's ``meta.xml``, which pandoc
+  does not read);
+- the images embedded in the file, extracted by pandoc and carried inline as ``data:``
+  URLs, so every edition has them without a folder of side files;
+- a single top-level heading opening the document, which is its title, not a chapter.
+"""
+from __future__ import annotations
+
+import base64
+import json
+import tempfile
+from pathlib import Path
+
+from ..safety import PANDOC_LIMITS
+
+IMAGE_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg",
+               ".gif": "image/gif", ".webp": "image/webp"}
+# Keys a source may state, as the pipeline names them.
+KEYS = {"title": "title", "subtitle": "subtitle", "author": "author", "date": "date",
+        "lang": "language", "language": "language", "identifier": "identifier",
+        "description": "description", "abstract": "description", "subject": "subjects",
+        "keywords": "subjects", "rights": "rights", "publisher": "publisher",
+        "translator": "translator", "editor": "editor"}
+LIST_KEYS = {"author", "translator", "editor", "subjects"}
+ROLES = {"aut": "author", "trl": "translator", "edt": "editor"}
+
+
+def read(draft) -> None:
+    """Replace ``draft.raw`` (the document) by Markdown; source metadata into draft.meta."""
+    import pypandoc
+
+    with tempfile.TemporaryDirectory() as tmp:
+        src = Path(tmp) / ("source" + draft.path.suffix.lower())
+        src.write_bytes(draft.raw)
+        media = Path(tmp) / "media"
+        tree = json.loads(pypandoc.convert_file(
+            str(src), "json", format=draft.kind, verify_format=False,
+            extra_args=["--standalone", f"--extract-media={media}", *PANDOC_LIMITS]))
+        _inline_media(tree["blocks"], media)
+    meta = source_metadata(tree["meta"])
+    if draft.kind == "odt":
+        meta = odt_metadata(draft.raw) | meta
+    if "title" not in meta and (title := take_title(tree["blocks"])):
+        meta["title"] = title
+        draft.report.info(1, "I-TITLE", "the single top-level heading opening the document "
+                          "is its title")
+    for key, value in meta.items():
+        draft.meta.setdefault(key, value)
+    tree["meta"] = {}
+    markdown = pypandoc.convert_text(json.dumps(tree), "markdown-smart", format="json",
+                                     verify_format=False,
+                                     extra_args=["--wrap=none", "--markdown-headings=atx",
+                                                 *PANDOC_LIMITS])
+    draft.raw = markdown.encode("utf-8")
+    draft.report.info(1, "I-PANDOC", f"read as {draft.kind} with pandoc")
+
+
+# -- the tree ------------------------------------------------------------------------
+def walk(node, visit):
+    """Call ``visit`` on every element (dict with "t") of a pandoc JSON tree, depth first."""
+    if isinstance(node, dict):
+        if "t" in node:
+            visit(node)
+        for value in node.values():
+            walk(value, visit)
+    elif isinstance(node, list):
+        for item in node:
+            walk(item, visit)
+
+
+def stringify(node) -> str:
+    """The plain text of inlines (notes left out), as pandoc's own ``stringify``."""
+    out = []
+
+    def text(n):
+        if isinstance(n, list):
+            for item in n:
+                text(item)
+            return
+        if not isinstance(n, dict):
+            return
+        t, c = n.get("t"), n.get("c")
+        if t == "Str":
+            out.append(c)
+        elif t in ("Space", "SoftBreak", "LineBreak"):
+            out.append(" ")
+        elif t in ("Code", "Math"):
+            out.append(c[1])
+        elif t == "Quoted":
+            q = "“”" if c[0]["t"] == "DoubleQuote" else "‘’"
+            out.append(q[0])
+            text(c[1])
+            out.append(q[1])
+        elif t in ("Note", "RawInline"):
+            return
+        elif t in ("Link", "Image", "Span", "Cite"):
+            text(c[1] if t != "Cite" else c[1])
+        elif t in ("MetaString",):
+            out.append(c)
+        elif isinstance(c, list):
+            text(c)
+
+    text(node)
+    return " ".join("".join(out).split())
+
+
+def _meta_value(value):
+    """A pandoc meta value as plain Python: text, or a list of texts, or a dict."""
+    t, c = value.get("t"), value.get("c")
+    if t == "MetaList":
+        return [_meta_value(v) for v in c]
+    if t == "MetaMap":
+        return {k: _meta_value(v) for k, v in c.items()}
+    if t == "MetaBool":
+        return c
+    if t == "MetaBlocks":
+        return "\n\n".join(stringify(b) for b in c)
+    return stringify(c) if t == "MetaInlines" else str(c)
+
+
+def source_metadata(meta: dict) -> dict:
+    out: dict = {}
+    for key, value in meta.items():
+        value = _meta_value(value)
+        if key in ("creator", "contributor"):     # EPUB OPF creators, with their roles
+            for person in value if isinstance(value, list) else [value]:
+                name = person.get("text") if isinstance(person, dict) else person
+                role = person.get("role", "aut") if isinstance(person, dict) else "aut"
+                field = ROLES.get(role, "author" if key == "creator" else None)
+                if name and field:
+                    out.setdefault(field, []).append(name)
+            continue
+        name = KEYS.get(key)
+        if not name:
+            continue
+        if isinstance(value, list):
+            value = [v.get("text", "") if isinstance(v, dict) else v for v in value]
+            value = [v for v in value if isinstance(v, str) and v]
+            if name not in LIST_KEYS:
+                value = value[0] if value else ""
+        elif isinstance(value, dict):
+            value = value.get("text", "")
+        if name == "subjects" and isinstance(value, str):
+            value = [v.strip() for v in value.split(",") if v.strip()]
+        if value in ("", [], None) or isinstance(value, bool):
+            continue
+        out.setdefault(name, value)
+    for name in LIST_KEYS & out.keys():         # one name stays a string, as a user writes it
+        if isinstance(out[name], list) and len(out[name]) == 1:
+            out[name] = out[name][0]
+    return out
+
+
+def take_title(blocks: list) -> str | None:
+    """A document opening with its only level-1 heading: that heading is the title, so it
+    leaves the body and the headings under it move up one level."""
+    first = next((b for b in blocks if not _empty(b)), None)
+    heads = []
+    walk(blocks, lambda n: heads.append(n) if n["t"] == "Header" else None)
+    if first is None or first.get("t") != "Header" or first["c"][0] != 1 or \
+            sum(h["c"][0] == 1 for h in heads) != 1:
+        return None
+    title = stringify(first["c"][2])
+    if not title:
+        return None
+    blocks.remove(first)
+    for h in heads:
+        if h is not first:
+            h["c"][0] = max(1, h["c"][0] - 1)
+    return title
+
+
+def _empty(block) -> bool:
+    """An anchor-only paragraph (EPUB file boundaries) carries nothing a reader sees."""
+    if block.get("t") == "Para":
+        return all(i.get("t") == "Span" and not i["c"][1] for i in block["c"])
+    return False
+
+
+def _inline_media(blocks, media: Path) -> None:
+    """Images pandoc extracted become data: URLs (resolved, or refused, like any image)."""
+    root = str(media)
+
+    def visit(node):
+        if node["t"] != "Image":
+            return
+        target = node["c"][2]
+        path = Path(target[0])
+        if not target[0].startswith(root) or not path.is_file():
+            return
+        mime = IMAGE_TYPES.get(path.suffix.lower(), "application/octet-stream")
+        target[0] = f"data:{mime};base64," + base64.b64encode(path.read_bytes()).decode()
+
+    walk(blocks, visit)
+
+
+def odt_metadata(raw: bytes) -> dict:
+    """ODT keeps title, creator, date, language, description and keywords in meta.xml."""
+    import io
+    import zipfile
+
+    from lxml import etree
+
+    try:
+        xml = zipfile.ZipFile(io.BytesIO(raw)).read("meta.xml")
+        root = etree.fromstring(xml, etree.XMLParser(resolve_entities=False, no_network=True))
+    except (KeyError, zipfile.BadZipFile, etree.XMLSyntaxError):
+        return {}
+    ns = {"dc": "http://purl.org/dc/elements/1.1/",
+          "meta": "urn:oasis:names:tc:opendocument:xmlns:meta:1.0"}
+
+    def first(path):
+        found = [" ".join(e.text.split()) for e in root.iterfind(path, ns) if e.text]
+        return found[0] if found and found[0] else None
+
+    out = {"title": first(".//dc:title"), "description": first(".//dc:description"),
+           "language": first(".//dc:language"),
+           "author": first(".//meta:initial-creator") or first(".//dc:creator"),
+           "date": (first(".//meta:creation-date") or first(".//dc:date") or "")[:10] or None}
+    keywords = [" ".join(e.text.split()) for e in root.iterfind(".//meta:keyword", ns) if e.text]
+    if keywords:
+        out["subjects"] = keywords
+    return {k: v for k, v in out.items() if v}

@@ -1,0 +1,123 @@
+"""Sources other than plain text (DOCX, ODT, EPUB, HTML, RST, Markdown), built into all
+three editions and checked by opening the editions.
+
+The DOCX, ODT and EPUB sources are made at test time by pandoc from a small Markdown text
+and a PNG drawn here, so the fixtures are ours and nothing binary is committed.
+"""
+from __future__ import annotations
+
+import io
+import struct
+import zipfile
+import zlib
+from pathlib import Path
+
+import pypandoc
+import pytest
+from lxml import etree, html as lxml_html
+
+from pipeline import validate
+from pipeline.diagnostics import ERROR
+
+from conftest import run_pipeline
+
+NS = {"opf": "http://www.idpf.org/2007/opf", "dc": "http://purl.org/dc/elements/1.1/"}
+SOURCE = """\
+---
+title: The Test Document
+author: Ada Writer
+date: 2021-03-04
+lang: en-GB
+---
+
+# First chapter
+
+A paragraph with a [link](https://example.org/page "Example title") and more.
+
+![A red square](red.png)
+
+# Second chapter
+
+Text with a footnote.[^1]
+
+[^1]: The note.
+"""
+FORMATS = ["docx", "odt", "epub"]
+
+
+def png(width: int, height: int, rgb: tuple[int, int, int]) -> bytes:
+    rows = b"".join(b"\x00" + bytes(rgb) * width for _ in range(height))
+
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + \
+            struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)) \
+        + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")
+
+
+@pytest.fixture(scope="module")
+def editions(tmp_path_factory) -> dict[str, Path]:
+    """fmt -> output folder of a source of that format (one build for all of them)."""
+    made = tmp_path_factory.mktemp("made")
+    (made / "red.png").write_bytes(png(8, 8, (255, 0, 0)))
+    (made / "doc.md").write_text(SOURCE)
+    src = tmp_path_factory.mktemp("src")
+    for fmt in FORMATS:       # only the document goes into source/: its images are inside it
+        pypandoc.convert_file(str(made / "doc.md"), fmt, outputfile=str(src / f"doc-{fmt}.{fmt}"),
+                              extra_args=[f"--resource-path={made}"])
+    out = tmp_path_factory.mktemp("out")
+    run_pipeline("build", *sorted(src.iterdir()), "-o", out)
+    return {fmt: out / f"doc-{fmt}" for fmt in FORMATS}
+
+
+def opf(epub: Path):
+    z = zipfile.ZipFile(epub)
+    container = etree.fromstring(z.read("META-INF/container.xml"))
+    path = container.xpath("//*[local-name()='rootfile']/@full-path")[0]
+    return z, path, etree.fromstring(z.read(path))
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_embedded_images_reach_every_edition(editions, fmt):
+    folder = editions[fmt]
+    z, _, package = opf(folder / f"{folder.name}.epub")
+    images = [i.get("href") for i in package.iterfind(".//opf:manifest/opf:item", NS)
+              if i.get("media-type") == "image/png" and "cover" not in i.get("href")]
+    assert len(images) == 1
+    page = lxml_html.fromstring((folder / f"{folder.name}.html").read_bytes())
+    [img] = page.xpath("//img[not(ancestor::header)][starts-with(@src, 'data:image/png')]")
+    if fmt != "odt":        # pandoc's ODT writer puts the description in a caption, not alt
+        assert img.get("alt") == "A red square"
+    from pypdf import PdfReader
+
+    pdf = PdfReader(folder / f"{folder.name}.pdf")
+    assert sum(len(p.images) for p in pdf.pages) >= 1
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_metadata_and_links_come_from_the_source(editions, fmt):
+    folder = editions[fmt]
+    _, _, package = opf(folder / f"{folder.name}.epub")
+    assert package.findtext(".//dc:title", namespaces=NS) == "The Test Document"
+    assert package.findtext(".//dc:creator", namespaces=NS) == "Ada Writer"
+    page = lxml_html.fromstring((folder / f"{folder.name}.html").read_bytes())
+    assert page.findtext(".//title").startswith("The Test Document")
+    assert "https://example.org/page" in page.xpath("//a/@href")
+    headings = [" ".join(h.text_content().split()) for h in page.xpath("//h1|//h2")]
+    assert "First chapter" in headings and "Second chapter" in headings
+
+
+def test_epubs_made_from_sources_pass_epubcheck(editions):
+    found = validate.epubcheck([editions[f] / f"{editions[f].name}.epub" for f in FORMATS])
+    assert [str(d) for d in found if d.severity == ERROR] == []
+
+
+def test_unsupported_embedded_image_keeps_its_description(tmp_path):
+    from pipeline.document import Document
+    from pipeline.diagnostics import Report
+
+    report = Report("x.docx")
+    doc = Document.from_markdown("![A chart](data:image/x-emf;base64,AAAA)\n", slug="x",
+                                 report=report)
+    assert "A chart" in doc.body.text_content() and not doc.body.xpath("//img")
+    assert [d.code for d in report.items] == ["W-IMAGE"]
