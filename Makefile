@@ -10,7 +10,7 @@ OUT    ?= output
 ARGS   ?=
 
 .DEFAULT_GOAL := all
-.PHONY: all install pdf epub html check test test-fast bench bench-normalize dist serve clean distclean
+.PHONY: all install pdf epub html check test test-fast golden golden-update lint bench bench-normalize dist serve clean distclean
 PORT   ?= 8000
 
 # The pipeline decides per edition what is stale (see pipeline/build.py); the stamp only
@@ -39,8 +39,16 @@ check: all
 test: $(STAMP)
 	$(PY) -m pytest -n 2 $(ARGS)
 
+# The inner loop: no corpus, no long builds, no validators (so no npm, Java or Chromium).
 test-fast: $(STAMP)
-	$(PY) -m pytest -n 2 -m "not corpus and not slow" $(ARGS)
+	$(PY) -m pytest -n 2 -m "not corpus and not slow and not validator" $(ARGS)
+
+# The normalizer's golden files, tests/stages/<rule>/{in.*,expected.md}.
+golden: $(STAMP)
+	$(PY) -m pytest -q tests/test_normalize_golden.py $(ARGS)
+
+golden-update: $(STAMP)
+	$(PY) -m pytest -q tests/test_normalize_golden.py --update-golden $(ARGS)
 
 # A versioned, reproducible archive of the editions, the catalog and the feed, in dist/.
 dist: all

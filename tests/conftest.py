@@ -14,6 +14,11 @@ SPEECH = ROOT / "source" / "international-day-of-solidarity-2023.txt"
 SPEECH_SLUG = "international-day-of-solidarity-2023"
 
 
+def pytest_addoption(parser):
+    parser.addoption("--update-golden", action="store_true",
+                     help="rewrite tests/stages/*/expected.md from the normalizer (review the diff)")
+
+
 def corpus_file(name: str) -> Path:
     """A corpus text; the test skips only when the corpus folder is absent (a user's clone)."""
     if not CORPUS.is_dir():

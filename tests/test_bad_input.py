@@ -94,6 +94,7 @@ def test_twenty_megabytes_without_newline(tmp_path):
     expect_error(tmp_path, "oneline.txt", "word " * (4 * 2**20), "E-LINE-TOO-LONG", 1)
 
 
+@pytest.mark.slow
 def test_hundred_thousand_lines_build(tmp_path):
     text = "A Long Text\n\n" + "".join(f"Paragraph {i} has a few words in it.\n\n" for i in range(50_000))
     assert text.count("\n") >= 100_000
@@ -166,6 +167,7 @@ def test_source_removed_during_build(tmp_path):
     assert not (tmp_path / "out" / "goes").exists()
 
 
+@pytest.mark.slow
 def test_interrupted_build_leaves_nothing_half_written(tmp_path):
     src = tmp_path / "source"
     src.mkdir()
@@ -199,6 +201,7 @@ def test_interrupted_build_leaves_nothing_half_written(tmp_path):
 LONG = "".join(f"Paragraph {i} of a text that takes a while to set in pages.\n\n" for i in range(20000))
 
 
+@pytest.mark.slow
 def test_time_limit(tmp_path):
     # One text at a time: the slow one is stopped after 20 s, then the good one builds.
     proc, errors, out, stale = build_with(tmp_path, "slow.txt", "Slow\n\n" + LONG, "--timeout", "20",
@@ -207,6 +210,7 @@ def test_time_limit(tmp_path):
     assert not stale.exists()
 
 
+@pytest.mark.slow
 def test_memory_limit(tmp_path):
     proc, errors, out, stale = build_with(tmp_path, "big.txt", "Big\n\n" + LONG,
                                           "--memory-limit", "400", "-j", "1", formats="html,pdf")
@@ -216,6 +220,7 @@ def test_memory_limit(tmp_path):
     assert not stale.exists()
 
 
+@pytest.mark.slow
 def test_pandoc_heap_limit(tmp_path):
     proc, errors, out, stale = build_with(tmp_path, "heap.txt", "Heap\n\n" + LONG, formats="html")
     assert proc.returncode == 0

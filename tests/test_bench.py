@@ -10,6 +10,9 @@ from pipeline import bench
 
 from conftest import SPEECH
 
+# It runs pandoc, WeasyPrint and ebooklib on their own beside the pipeline: a minute of CPU.
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def speech(tmp_path_factory):

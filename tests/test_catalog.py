@@ -288,6 +288,7 @@ def test_cover_from_epub_and_no_thumbnail_without_one(built, tmp_path):
     assert not book.xpath(".//img")
 
 
+@pytest.mark.validator
 def test_catalog_page_validators(built):
     found = validate.nu_html_check([built / "index.html"])
     with validate.chromium() as browser:

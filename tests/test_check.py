@@ -4,15 +4,19 @@ from __future__ import annotations
 import shutil
 import zipfile
 
+import pytest
+
 from conftest import SPEECH_SLUG, run_pipeline
 
 
+@pytest.mark.validator
 def test_check_passes_on_the_speech(speech_build):
     proc = run_pipeline("check", speech_build.parent, check=False)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "check: 0 errors" in proc.stderr
 
 
+@pytest.mark.validator
 def test_check_reports_broken_editions(speech_build, tmp_path):
     from pipeline.check import check_tree
 

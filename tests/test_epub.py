@@ -301,11 +301,13 @@ def test_book_is_complete_and_consistent(books, name):
     assert all_problems(book, doc) == []
 
 
+@pytest.mark.validator
 def test_epubcheck_reports_nothing(books):
     diagnostics = validate.epubcheck([path for _, _, path, _ in books.values()])
     assert validator_problems(diagnostics) == []
 
 
+@pytest.mark.validator
 @pytest.mark.parametrize("name", ["speech", "novel", "poems"])
 def test_ace_reports_no_violations(books, name):
     _, _, path, _ = books[name]

@@ -219,6 +219,7 @@ def test_reproducible(docs):
 
 
 # -- validators and the browser ------------------------------------------------------
+@pytest.mark.validator
 def test_nu_html_checker_clean(site):
     found = validate.nu_html_check(pages(site))
     assert found == [], "\n".join(map(str, found))
@@ -237,6 +238,7 @@ def browser():
         yield b
 
 
+@pytest.mark.validator
 def test_axe_clean_phone_and_desktop_light_and_dark(site, browser):
     found = [d for d in validate.axe([site / p for p in BROWSER_PAGES], browser=browser)]
     assert found == [], "\n".join(map(str, found))
@@ -259,6 +261,7 @@ def _luminance(css_color: str) -> float:
     return (0.2126 * r + 0.7152 * g + 0.0722 * b) / 255
 
 
+@pytest.mark.validator
 @pytest.mark.parametrize("width", [validate.PHONE, validate.DESKTOP])
 def test_layout_in_chromium(site, browser, width, tmp_path):
     for rel in BROWSER_PAGES:
@@ -289,6 +292,7 @@ def test_layout_in_chromium(site, browser, width, tmp_path):
             ctx.close()
 
 
+@pytest.mark.validator
 def test_print_hides_navigation(site, browser):
     ctx = browser.new_context()
     try:
@@ -304,6 +308,7 @@ def test_print_hides_navigation(site, browser):
         ctx.close()
 
 
+@pytest.mark.validator
 def test_skip_link_appears_on_focus(site, browser):
     ctx = browser.new_context(viewport={"width": validate.PHONE, "height": 800})
     try:

@@ -1,10 +1,10 @@
 """Golden tests for the normalize stages: tests/stages/<rule>/{in.*, expected.md}.
 
-Regenerate on purpose with ``REGENERATE_GOLDEN=1`` and review the diff before committing.
+Run on their own with ``make golden``; regenerate on purpose with ``make golden-update``
+(pytest's ``--update-golden``) and review the diff before committing.
 """
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -14,7 +14,6 @@ from pipeline.stages.typography import typeset
 
 STAGES_DIR = Path(__file__).resolve().parent / "stages"
 RULES = sorted(p for p in STAGES_DIR.iterdir() if p.is_dir())
-REGENERATE = os.environ.get("REGENERATE_GOLDEN") == "1"
 
 
 def produce(rule: Path) -> str:
@@ -30,12 +29,13 @@ def produce(rule: Path) -> str:
 
 
 @pytest.mark.parametrize("rule", RULES, ids=[r.name for r in RULES])
-def test_golden(rule):
+def test_golden(rule, request):
+    update = request.config.getoption("--update-golden")
     expected = rule / "expected.md"
     got = produce(rule).replace(str(rule) + "/", "")
-    if REGENERATE or not expected.exists():
-        if not REGENERATE:
-            pytest.fail(f"{expected} is missing; run with REGENERATE_GOLDEN=1 and review it")
+    if update or not expected.exists():
+        if not update:
+            pytest.fail(f"{expected} is missing; run `make golden-update` and review it")
         expected.write_text(got, encoding="utf-8")
     assert got == expected.read_text(encoding="utf-8")
 

