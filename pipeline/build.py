@@ -14,7 +14,6 @@ import json
 import os
 import re
 import signal
-import threading
 import time
 import unicodedata
 from dataclasses import dataclass, field, replace
@@ -225,8 +224,6 @@ def build_text(source: Source, formats: list[str], out_dir: Path, keys: dict[str
     from .stages import normalize_unchecked
     from .safety import check_source
 
-    if "pdf" in formats:        # WeasyPrint's imports overlap the language model's loading
-        threading.Thread(target=__import__, args=("weasyprint",), daemon=True).start()
     result = TextResult(source)
     report = Report(source.name)
     state = _read_state(out_dir, source.slug)

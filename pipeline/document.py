@@ -103,7 +103,7 @@ class Document:
             fragment = pandoc_html(body)
         except PipelineError as exc:        # say which source it was
             raise report.fail(None, exc.diagnostics[0].code, exc.diagnostics[0].message) from None
-        if "<img" in fragment or "file:" in fragment:
+        if "<img" in fragment or LOCAL_OR_FILE_LINK.search(fragment):
             tree = _parse_fragment(fragment)
             resolve_references(tree, lines_in, base_dir, report)
             fragment = to_string(tree)
@@ -210,6 +210,7 @@ def _deepest_line(markdown: str) -> int:
     return max(range(len(lines)), key=lambda i: level(lines[i])) + 1 if lines else 1
 
 
+LOCAL_OR_FILE_LINK = re.compile(r'href="(?!#|(?!file:)[a-z][\w+.-]*:)', re.I)
 INLINE_IMAGE = re.compile(r"data:image/(?:png|jpeg|gif|webp);base64,")
 
 
@@ -241,11 +242,17 @@ def resolve_references(root, markdown: str, base_dir: Path | None, report: Repor
     import base64
     from urllib.parse import unquote, urlparse
 
-    for a in root.iter("a"):
+    for a in list(root.iter("a")):
         href = a.get("href") or ""
         if href.lower().startswith("file:"):
             raise report.fail(_line_of(markdown, href), "E-PATH", f"link to `{href}`: file: URLs "
                               "are refused — they point at the machine building the book")
+        if href and not href.startswith("#") and not urlparse(href).scheme:
+            # Another file beside the source (a README's CONTRIBUTING.md) is in no edition:
+            # the link would lead nowhere, so its words stay and the link goes.
+            report.warn(_line_of(markdown, href), "W-LINK", f"link to `{href}`, a file that is "
+                        "not part of the edition: its text is kept, the link removed")
+            a.drop_tag()
     for img in list(root.iter("img")):
         src = img.get("src") or ""
         line = _line_of(markdown, src) if src else None

@@ -63,10 +63,9 @@ def check_source(path: Path, raw: bytes, report: Report, root: Path | None = Non
         if raw.startswith(magic):
             raise report.fail(1, "E-BINARY", f"this is {what}, not {suffix or 'a text'} "
                               "file; export it as text or give it its real extension")
-    nul = raw.find(b"\x00")
-    if nul >= 0 and not raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-        line = raw.count(b"\n", 0, nul) + 1
-        raise report.fail(line, "E-BINARY", "the file contains NUL bytes: it is binary, not text")
+    if _mostly_binary(raw) and not raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise report.fail(1, "E-BINARY", "the file is mostly control bytes: it is binary, not "
+                          "text; export it as text or give it its real extension")
     longest, line = _longest_line(raw)
     if longest > MAX_LINE:
         raise report.fail(line, "E-LINE-TOO-LONG", f"line {line} is {longest:,} bytes long with no "
@@ -75,6 +74,17 @@ def check_source(path: Path, raw: bytes, report: Report, root: Path | None = Non
         line = raw.count(b"\n", 0, ENTITY.search(raw).start()) + 1
         raise report.fail(line, "E-XML-ENTITY", "entity declarations and external DTDs are "
                           "refused (they can expand without bound or read local files)")
+
+
+# Old DOS and word-processor text files carry a few NULs and other control bytes (decode
+# removes them, with a warning per line); a binary file is full of them.
+BINARY_BYTES = re.compile(rb"[\x00-\x08\x0e-\x19\x1b-\x1f]")
+BINARY_SHARE = 0.10
+
+
+def _mostly_binary(raw: bytes) -> bool:
+    sample = raw[:1 << 16]
+    return len(BINARY_BYTES.findall(sample)) > BINARY_SHARE * len(sample)
 
 
 def _longest_line(raw: bytes) -> tuple[int, int]:
@@ -116,25 +126,37 @@ def _check_zip(raw: bytes, report: Report) -> None:
 DANGEROUS = {"script", "style", "iframe", "frame", "frameset", "object", "embed", "applet",
              "form", "input", "button", "textarea", "select", "option", "link", "meta", "base",
              "svg", "math", "template", "noscript", "video", "audio", "source", "track",
-             "canvas", "portal", "img", "picture", "param", "dialog"}
+             "canvas", "portal", "picture", "param", "dialog"}
 # Elements whose content goes with them (never void ones such as embed or img).
 WITH_CONTENT = {"script", "style", "iframe", "object", "applet", "template",
                 "noscript", "svg", "math", "frameset", "select", "textarea", "video", "audio",
                 "canvas"}
-SAFE_ATTRS = {"class", "id", "lang", "title", "dir"}
+SAFE_ATTRS = {"class", "id", "lang", "title", "dir", "align"}
 TAG = re.compile(r"<(/?)([A-Za-z][\w:-]*)((?:\s+[^\s=>/]+(?:\s*=\s*(?:\"[^\"]*\"|'[^']*'|[^\s>]+))?)*)\s*(/?)>")
 ATTR = re.compile(r"([^\s=>/]+)(?:\s*=\s*(\"[^\"]*\"|'[^']*'|[^\s>]+))?")
 COMMENT = re.compile(r"<!--.*?-->", re.S)
 CODE = re.compile(r"^(```|~~~).*?^\1[^\n]*$|`+[^`\n]*`+", re.S | re.M)
 
 
+# Links and images are what a README is made of: kept when they stay on the web or inside
+# the source folder (the document stage then inlines a local image, or drops a remote one).
+URL_ATTRS = {"a": {"href"}, "img": {"src"}}
+IMAGE_ATTRS = {"alt", "width", "height"}
+SAFE_URL = re.compile(r"(?i)(?:https?:|mailto:)|#|(?![a-z][a-z0-9+.-]*:)(?![/\\])(?!.*(?:^|[/\\])\.\.(?:[/\\]|$))")
+
+
 def _clean_tag(m: re.Match) -> str:
     closing, name, attrs, selfclose = m.groups()
     kept = []
     for a in ATTR.finditer(attrs or ""):
-        key = a.group(1).lower()
-        if key in SAFE_ATTRS:
-            kept.append(f"{key}={a.group(2)}" if a.group(2) else key)
+        key, value = a.group(1).lower(), a.group(2)
+        if key in URL_ATTRS.get(name.lower(), ()):
+            url = (value or "").strip("\"'").strip()
+            if not url or not SAFE_URL.match(url):
+                continue
+        elif key not in SAFE_ATTRS and not (name.lower() == "img" and key in IMAGE_ATTRS):
+            continue
+        kept.append(f"{key}={value}" if value else key)
     return f"<{closing}{name}{''.join(' ' + k for k in kept)}{selfclose}>"
 
 
@@ -159,7 +181,7 @@ def sanitize_markdown(text: str, report: Report, first_line: int = 1) -> str:
     def line_of(i):
         return text.count("\n", 0, i) + first_line
 
-    removed: dict[str, int] = {}
+    removed: dict[tuple[str, int], None] = {}     # each removal at its line, in order
     i = 0
     while True:
         m = TAG.search(text, i)
@@ -172,7 +194,7 @@ def sanitize_markdown(text: str, report: Report, first_line: int = 1) -> str:
         name = m.group(2).lower()
         out.append(text[i:m.start()])
         if name in DANGEROUS:
-            removed.setdefault(name, line_of(m.start()))
+            removed[(name, line_of(m.start()))] = None
             i = m.end()
             if name in WITH_CONTENT and not m.group(1) and not m.group(4):
                 end = re.compile(rf"</{re.escape(name)}\s*>", re.I).search(text, i)
@@ -181,11 +203,14 @@ def sanitize_markdown(text: str, report: Report, first_line: int = 1) -> str:
             continue
         cleaned = _clean_tag(m)
         if cleaned != m.group(0):
-            removed.setdefault(f"attributes of <{name}>", line_of(m.start()))
+            removed[(f"attributes of <{name}>", line_of(m.start()))] = None
+        if name == "img" and " src=" not in cleaned:      # nothing left to show: its words
+            alt = re.search(r' alt=("[^"]*"|\'[^\']*\'|\S+)', cleaned)
+            cleaned = alt.group(1).strip("\"'") if alt else ""
         out.append(cleaned)
         i = m.end()
     out.append(text[i:])
-    for what, line in removed.items():
+    for what, line in removed:
         report.warn(line, "W-UNSAFE-HTML", f"removed raw HTML ({what}): editions carry no "
                     "scripts, frames, forms, embedded objects or styles from a source")
     result = "".join(out)

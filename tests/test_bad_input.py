@@ -78,8 +78,19 @@ def test_png_named_txt(tmp_path):
                  "E-BINARY", 1)
 
 
-def test_nul_bytes(tmp_path):
-    expect_error(tmp_path, "nul.txt", b"Title\n\nline two\nbad \x00 byte here\n", "E-BINARY", 4)
+def test_nul_bytes_are_removed_with_a_warning_at_their_line(tmp_path):
+    proc, errors, out, _ = build_with(tmp_path, "nul.txt", b"Title\n\nline two\nbad \x00 byte\x00\n")
+    assert proc.returncode == 0, proc.stderr
+    assert "nul.txt:4: warning[W-CONTROL]" in proc.stderr
+    assert "bad byte" in (out / "nul" / "nul.html").read_text()
+
+
+def test_mostly_binary_file(tmp_path):
+    import random
+
+    rng = random.Random(2)
+    junk = b"Title\n" + bytes(rng.randrange(0, 32) for _ in range(3000))
+    expect_error(tmp_path, "junk.txt", junk, "E-BINARY", 1)
 
 
 def test_undecodable_bytes(tmp_path):

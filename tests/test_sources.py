@@ -43,6 +43,21 @@ Text with a footnote.[^1]
 [^1]: The note.
 """
 FORMATS = ["docx", "odt", "epub"]
+README = """\
+<p align="center"><a href="https://example.org/project" onclick="steal()"><img src="img/logo.png" alt="Project logo" width="100"></a></p>
+
+# Project
+
+See [the docs](https://example.org/docs "Docs") and [usage](#usage) or <mailto:me@example.org>.
+
+![Remote badge](https://img.shields.io/badge/x-y-green)
+
+![Local figure](img/logo.png)
+
+## Usage
+
+Read [CONTRIBUTING](CONTRIBUTING.md) first. <a href="javascript:alert(1)">Not a link</a>
+"""
 
 
 def png(width: int, height: int, rgb: tuple[int, int, int]) -> bytes:
@@ -65,9 +80,13 @@ def editions(tmp_path_factory) -> dict[str, Path]:
     for fmt in FORMATS:       # only the document goes into source/: its images are inside it
         pypandoc.convert_file(str(made / "doc.md"), fmt, outputfile=str(src / f"doc-{fmt}.{fmt}"),
                               extra_args=[f"--resource-path={made}"])
+    (src / "img").mkdir()
+    (src / "img" / "logo.png").write_bytes(png(4, 4, (0, 0, 255)))
+    (src / "readme.md").write_text(README)
     out = tmp_path_factory.mktemp("out")
-    run_pipeline("build", *sorted(src.iterdir()), "-o", out)
-    return {fmt: out / f"doc-{fmt}" for fmt in FORMATS}
+    proc = run_pipeline("build", *sorted(src.glob("*.*")), "-o", out)
+    return {fmt: out / f"doc-{fmt}" for fmt in FORMATS} | {"readme": out / "readme",
+                                                           "stderr": proc.stderr}
 
 
 def opf(epub: Path):
@@ -107,8 +126,30 @@ def test_metadata_and_links_come_from_the_source(editions, fmt):
     assert "First chapter" in headings and "Second chapter" in headings
 
 
+def test_readme_keeps_links_and_local_images_and_loses_only_what_is_unsafe(editions):
+    folder = editions["readme"]
+    book = zipfile.ZipFile(folder / "readme.epub")
+    chapters = [lxml_html.fromstring(book.read(n)) for n in book.namelist()
+                if n.startswith("EPUB/chapter-")]
+    for pages in ([lxml_html.fromstring((folder / "readme.html").read_bytes())], chapters):
+        hrefs = [h for page in pages for h in page.xpath("//a/@href")]
+        assert {"https://example.org/project", "https://example.org/docs",
+                "mailto:me@example.org"} <= set(hrefs)
+        assert not [h for h in hrefs if "javascript" in h or h.endswith(".md")]
+        assert not [p for p in pages if p.xpath("//@onclick")]
+    page = lxml_html.fromstring((folder / "readme.html").read_bytes())
+    alts = [i.get("alt") for i in page.xpath("//img[starts-with(@src, 'data:image/png')]")]
+    assert "Project logo" in alts and "Local figure" in alts
+    text = page.text_content()
+    assert "Remote badge" in text and "CONTRIBUTING" in text and "Not a link" in text
+    err = editions["stderr"]
+    assert "readme.md:7: warning[W-REMOTE]" in err and "readme.md:13: warning[W-LINK]" in err
+    assert "readme.md:1: warning[W-UNSAFE-HTML]" in err
+
+
 def test_epubs_made_from_sources_pass_epubcheck(editions):
-    found = validate.epubcheck([editions[f] / f"{editions[f].name}.epub" for f in FORMATS])
+    found = validate.epubcheck([editions[f] / f"{editions[f].name}.epub"
+                                for f in [*FORMATS, "readme"]])
     assert [str(d) for d in found if d.severity == ERROR] == []
 
 

@@ -10,6 +10,7 @@ import unicodedata
 
 # C0/C1 controls other than tab and newline (form feed included: it is a page break).
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+MILD_CONTROL = re.compile(r"[\x07\x0c\x1a\x1b\x7f-\x9f]")
 MAX_REPORTS = 20
 
 
@@ -37,20 +38,21 @@ def _detect(raw: bytes, report) -> str:
     return raw.decode(encoding, errors="replace")
 
 
-def _report_lines(report, old: str, new: str, code: str, message: str) -> None:
+def _report_lines(report, old: str, new: str, code: str, message: str, say=None) -> None:
     """Report each line that differs (same line count on both sides)."""
+    say = say or report.info
     old_lines, new_lines = old.split("\n"), new.split("\n")
     if len(old_lines) != len(new_lines):
-        report.info(None, code, message)
+        say(None, code, message)
         return
     count = 0
     for n, (a, b) in enumerate(zip(old_lines, new_lines), 1):
         if a != b:
             count += 1
             if count <= MAX_REPORTS:
-                report.info(n, code, message)
+                say(n, code, message)
     if count > MAX_REPORTS:
-        report.info(None, code, f"{message} ({count - MAX_REPORTS} more lines)")
+        say(None, code, f"{message} ({count - MAX_REPORTS} more lines)")
 
 
 def decode_text(raw: bytes, report) -> str:
@@ -73,11 +75,17 @@ def decode_text(raw: bytes, report) -> str:
     nfc = unicodedata.normalize("NFC", fixed)
     if nfc != fixed:
         _report_lines(report, fixed, nfc, "I-NFC", "composed characters to Unicode NFC")
-    clean = CONTROL.sub("", nfc)
-    if CONTROL.search(nfc):
-        _report_lines(report, nfc, clean, "I-CONTROL",
-                      "removed stray control characters")
-    return clean
+    # A form feed is a page break, and the odd bell or escape is noise; NUL and the rest
+    # of C0 are damage (an old DOS file, a truncated export) the user should hear about.
+    clean = MILD_CONTROL.sub("", nfc)
+    if clean != nfc:
+        _report_lines(report, nfc, clean, "I-CONTROL", "removed stray control characters")
+    cleaner = CONTROL.sub("", clean)
+    if cleaner != clean:
+        _report_lines(report, clean, cleaner, "W-CONTROL", "removed NUL or other control "
+                      "characters (damage from an old or broken export); check the line",
+                      report.warn)
+    return cleaner
 
 
 def run(draft):
