@@ -36,8 +36,13 @@ $(STAMP): pyproject.toml constraints.txt
 check: all
 	$(PY) -m pipeline check $(OUT)
 
-test: $(STAMP)
+test: $(STAMP) lint
 	$(PY) -m pytest -n 2 $(ARGS)
+
+# Both read their settings from pyproject.toml.
+lint: $(STAMP)
+	$(VENV)/bin/ruff check pipeline/
+	$(VENV)/bin/mypy
 
 # The inner loop: no corpus, no long builds, no validators (so no npm, Java or Chromium).
 test-fast: $(STAMP)

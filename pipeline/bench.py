@@ -376,7 +376,9 @@ def report(texts: list[TextBench], how: str, facts: list[str], load: tuple[float
     lines += ["", "### Our stages", "",
               "Each stage called directly in a fresh child (`--child-stages`). `import` is the "
               "time to import the pipeline and WeasyPrint (`total` also has the interpreter's start); `pdf-layout` is "
-              "WeasyPrint's `HTML.render` (HTML parse, CSS cascade, layout) — for a book laid out in parts, the whole parallel run of the parts (layout and drawing; CPU summed over the parts) — `pdf-draw` its "
+              "WeasyPrint's `HTML.render` (HTML parse, CSS cascade, layout) — for a book laid out in "
+              "parts, the whole parallel run of the parts (layout and drawing; CPU summed over the "
+              "parts) — `pdf-draw` its "
               "`write_pdf` (drawing, font subsetting, PDF serialization), `pdf-prep` our PDF writer "
               "around them. CPU includes pandoc's (a child process). `outside` is the share of the "
               "child's time outside `pdf-layout` + `pdf-draw`. Peak RSS is the Python process's "

@@ -18,6 +18,7 @@ import time
 import unicodedata
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 from .diagnostics import ERROR, Diagnostic, PipelineError, Report
 from .metadata import load_sidecar
@@ -80,7 +81,9 @@ def discover(paths: list[Path], source_dir: Path) -> tuple[list[Source], list[Di
     files = paths or sorted(p for p in source_dir.iterdir()
                             if p.is_file() and p.suffix.lower() in SOURCE_SUFFIXES
                             and not p.name.startswith("."))
-    sources, problems, seen = [], [], {}
+    sources: list[Source] = []
+    problems: list[Diagnostic] = []
+    seen: dict[str, Path] = {}
     for f in files:
         slug = slugify(f.stem)
         if slug in seen:
@@ -519,7 +522,9 @@ def _run_forked(work, options: BuildOptions, on_step=None):
     ctx = multiprocessing.get_context("fork")
     jobs = options.jobs or cores()
     task_options = _task_options(options)
-    pending, running = list(work), {}
+    pending = list(work)
+    running: dict[Any, tuple[Any, Source, float]] = {}     # pipe -> (process, source, start)
+    conn: Any
     try:
         while pending or running:
             while pending and len(running) < jobs:

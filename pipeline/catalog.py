@@ -129,8 +129,8 @@ def thumbnail(image: bytes) -> bytes | None:
     from PIL import Image
 
     try:
-        with Image.open(io.BytesIO(image)) as im:
-            im = im.convert("RGB")
+        with Image.open(io.BytesIO(image)) as opened:
+            im = opened.convert("RGB")
             im.thumbnail(THUMBNAIL, Image.Resampling.LANCZOS)
             out = io.BytesIO()
             im.save(out, "JPEG", quality=85, progressive=False)
@@ -180,7 +180,7 @@ def _feed_updated(entries: list[Entry]) -> str:
     if epoch.isdigit():
         import datetime as dt
 
-        return dt.datetime.fromtimestamp(int(epoch), dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return dt.datetime.fromtimestamp(int(epoch), dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     return max((_timestamp(e) for e in entries), default="1980-01-01T00:00:00Z")
 
 
@@ -252,7 +252,7 @@ def catalog_page(entries: list[Entry], title: str) -> bytes:
                   stylesheet=css("base.css", "web.css")).encode("utf-8")
 
 
-def human_size(n: int) -> str:
+def human_size(n: float) -> str:
     for unit in ("bytes", "KB", "MB", "GB"):
         if n < 1000 or unit == "GB":
             return f"{n} {unit}" if unit == "bytes" else f"{n:.1f} {unit}".replace(".0 ", " ")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import subprocess
 from pathlib import Path
+from typing import Any
 
 from . import validate
 from .diagnostics import ERROR, Diagnostic
@@ -30,7 +31,7 @@ def check_pdf(pdf: Path) -> list[Diagnostic]:
         if not re.search(r"\byes\s+(yes|no)\s+(yes|no)\s+\d+\s+\d+\s*$", row):
             fail("PDF-FONT-NOT-EMBEDDED", f"font not embedded: {row.split()[0]}")
     reader = PdfReader(pdf)
-    root = reader.trailer["/Root"]
+    root: Any = reader.trailer["/Root"]
     if not root.get("/Lang"):
         fail("PDF-NO-LANG", "the document catalog has no /Lang")
     if "/StructTreeRoot" not in root:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import io
 import subprocess
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 WIDTH, HEIGHT = 1400, 2100
@@ -52,14 +52,14 @@ def source_cover(doc, source_dir: Path) -> tuple[bytes, str] | None:
 
 
 # -- drawing ---------------------------------------------------------------------------
-@lru_cache(maxsize=None)
+@cache
 def _faces() -> dict[str, str]:
     from . import fonts
 
     return {f"{f.weight}-{f.style}": str(f.path) for f in fonts.faces()}
 
 
-@lru_cache(maxsize=None)
+@cache
 def _covers(path: str, text: str) -> bool:
     from fontTools.ttLib import TTFont
 
@@ -70,7 +70,7 @@ def _covers(path: str, text: str) -> bool:
 CJK = {"ja": "JP", "ko": "KR", "zh-cn": "SC", "zh-hans": "SC", "zh-sg": "SC"}
 
 
-@lru_cache(maxsize=None)
+@cache
 def _fallback(language: str, text: str) -> tuple[str, int] | None:
     """A system serif with the glyphs Literata lacks, chosen by fontconfig."""
     lang = language.lower()
@@ -187,7 +187,7 @@ def render_cover(doc) -> bytes:
 
 
 def _rgb(colour: str) -> tuple[int, int, int]:
-    return tuple(int(colour[n:n + 2], 16) for n in (1, 3, 5))
+    return int(colour[1:3], 16), int(colour[3:5], 16), int(colour[5:7], 16)
 
 
 def _latin(text: str) -> bool:

@@ -6,8 +6,8 @@ compilers and Sphinx use, so editors and CI logs can jump to the place.
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Iterable
 
 ERROR = "error"
 WARNING = "warning"

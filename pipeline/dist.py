@@ -83,7 +83,7 @@ def make_dist(out_dir: Path, dist_dir: Path, name: str = "library", version: str
 
 
 def _with_parents(folders: list[str]) -> list[str]:
-    out = set()
+    out: set[str] = set()
     for f in folders:
         p = Path(f)
         out.update(str(q) for q in [p, *p.parents] if str(q) != ".")

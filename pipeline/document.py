@@ -90,7 +90,7 @@ class Document:
     @classmethod
     def from_markdown(cls, markdown: str, slug: str, source_name: str = "",
                       base_dir: Path | None = None, report: Report | None = None,
-                      source_text: str | None = None) -> "Document":
+                      source_text: str | None = None) -> Document:
         """Parse canonical Markdown.
 
         Images are resolved in ``base_dir`` (the source's folder); problems are reported
@@ -162,13 +162,13 @@ class Document:
         if value:
             m = re.search(r"(\d{4})-(\d{2})-(\d{2})", str(value))
             if m:
-                return _dt.datetime(*map(int, m.groups()))
+                return _dt.datetime(int(m[1]), int(m[2]), int(m[3]))
             m = re.search(r"\b(1[5-9]\d\d|20\d\d)\b", str(value))
             if m:
                 return _dt.datetime(int(m.group(1)), 1, 1)
         epoch = os.environ.get("SOURCE_DATE_EPOCH")
         if epoch and epoch.isdigit():
-            return _dt.datetime.fromtimestamp(int(epoch), _dt.timezone.utc).replace(tzinfo=None)
+            return _dt.datetime.fromtimestamp(int(epoch), _dt.UTC).replace(tzinfo=None)
         return _dt.datetime(1980, 1, 1)
 
     # -- structure ----------------------------------------------------------------

@@ -70,8 +70,9 @@ def check_source(path: Path, raw: bytes, report: Report, root: Path | None = Non
     if longest > MAX_LINE:
         raise report.fail(line, "E-LINE-TOO-LONG", f"line {line} is {longest:,} bytes long with no "
                           "line break; a text needs line breaks between paragraphs")
-    if suffix in XML_SUFFIXES and ENTITY.search(raw):
-        line = raw.count(b"\n", 0, ENTITY.search(raw).start()) + 1
+    entity = ENTITY.search(raw) if suffix in XML_SUFFIXES else None
+    if entity:
+        line = raw.count(b"\n", 0, entity.start()) + 1
         raise report.fail(line, "E-XML-ENTITY", "entity declarations and external DTDs are "
                           "refused (they can expand without bound or read local files)")
 
@@ -234,7 +235,8 @@ def _clean_raw(m: re.Match, report: Report, text: str, first_line: int) -> str:
 
 # A Markdown link or image destination, or an autolink, with a scheme that runs code
 # (an image inline as data: is only an image: DOCX, ODT and EPUB sources carry theirs so).
-SCRIPT_URL = re.compile(r"(?i)(\]\(\s*|<)(?:javascript|vbscript|data(?!:image/(?:png|jpeg|gif|webp);))\s*:(?:[^()\s>]|\([^()\s]*\))*")
+SCRIPT_URL = re.compile(r"(?i)(\]\(\s*|<)(?:javascript|vbscript|data(?!:image/(?:png|jpeg|gif|webp);))"
+                        r"\s*:(?:[^()\s>]|\([^()\s]*\))*")
 
 
 def _drop_url(m: re.Match, text: str, report: Report, first_line: int) -> str:

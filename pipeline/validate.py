@@ -38,7 +38,7 @@ from .diagnostics import ERROR, INFO, WARNING, Diagnostic, PipelineError
 try:
     from playwright.sync_api import Error as PlaywrightError
 except ImportError:  # only the browser checks need Playwright (a test extra)
-    class PlaywrightError(Exception):
+    class PlaywrightError(Exception):  # type: ignore[no-redef]
         pass
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -79,17 +79,17 @@ def _run(cmd: Sequence[str | Path], tool: str, **kwargs) -> subprocess.Completed
 def _existing(paths: Iterable[str | Path], tool: str) -> tuple[list[Path], list[Diagnostic]]:
     """Split off missing inputs: EPUBCheck writes a clean-looking report for a file that is not
     there, and vnu skips it without a word."""
-    paths = [Path(p) for p in paths]
+    files = [Path(p) for p in paths]
     missing = [Diagnostic(str(p), None, f"{tool}-NOT-FOUND", ERROR,
-                          f"{tool} cannot check a file that does not exist") for p in paths if not p.exists()]
-    return [p for p in paths if p.exists()], missing
+                          f"{tool} cannot check a file that does not exist") for p in files if not p.exists()]
+    return [p for p in files if p.exists()], missing
 
 
 def _no_report(path, tool: str, proc: subprocess.CompletedProcess) -> Diagnostic:
     output = re.sub(r"\x1b\[[0-9;]*m", "", f"{proc.stdout}\n{proc.stderr}")  # no terminal colours
     lines = [line.strip() for line in output.splitlines() if line.strip()]
-    why = [line for line in lines if re.search(r"error|exception", line, re.I)] or lines
-    why = " | ".join(why[-3:]) or "no output"
+    errors = [line for line in lines if re.search(r"error|exception", line, re.I)] or lines
+    why = " | ".join(errors[-3:]) or "no output"
     return Diagnostic(str(path), None, f"{tool}-NO-REPORT", ERROR,
                       f"{tool} wrote no report (exit {proc.returncode}): {why}")
 
@@ -187,7 +187,7 @@ def nu_html_check(paths: Iterable[str | Path], *, warnings: bool = True) -> list
     # larger frames need a bigger stack than the default for the HTML schema.
     jvm = [JAVA, "-Xss4m", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC"]
     jar = _require(VNU_JAR, "The Nu HTML Checker (npm vnu-jar)")
-    cmd = [*jvm, "-jar", jar, "--format", "json", "--stdout", "--exit-zero-always"]
+    cmd: list[str | Path] = [*jvm, "-jar", jar, "--format", "json", "--stdout", "--exit-zero-always"]
     if any(p.suffix == ".css" for p in paths):
         cmd.append("--also-check-css")
     if any(p.suffix == ".svg" for p in paths):

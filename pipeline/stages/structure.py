@@ -721,7 +721,7 @@ def run(draft):
     H.assign_levels(heads)
     for h in heads:
         draft.explain(h.line, "heading", f"h{h.level} {ctx.visible(h.text)[:60]}")
-    for idx, (label, line, paras) in draft.bracket_notes.items():
+    for label, line, _ in draft.bracket_notes.values():
         draft.report.warn(line, "W-NOTE", f"note {label} was not placed; check the brackets")
     draft.blocks = _finish(blocks, draft)
     return draft

@@ -1,7 +1,7 @@
 """What the writers share: templates, stylesheets, and body serialization."""
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 from importlib import resources
 
 from lxml import etree
@@ -9,12 +9,12 @@ from lxml import etree
 DATA = resources.files("pipeline") / "data"
 
 
-@lru_cache(maxsize=None)
+@cache
 def read_data(name: str) -> str:
     return (DATA / name).read_text(encoding="utf-8")
 
 
-@lru_cache(maxsize=None)
+@cache
 def jinja_env():
     import jinja2
 

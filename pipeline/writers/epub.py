@@ -361,7 +361,7 @@ def _toc(doc, units) -> list[tuple[int, str, str, str]]:
 
 def _nest(entries) -> list[dict]:
     """Flat (level, …) entries -> a tree: each entry's children are the deeper ones after it."""
-    root = {"level": 0, "children": []}
+    root: dict = {"level": 0, "children": []}
     stack = [root]
     for level, title, href, attrs in entries:
         node = {"level": level, "title": title, "href": href, "attrs": attrs, "children": []}

@@ -63,7 +63,7 @@ def _shift_headings(section, shift: int, prev: int) -> int:
 
 def _notes_for(doc, section, label: str, words: dict):
     """Append the unit's notes to it: an ordered list, each note linking back."""
-    items = []
+    items: list = []
     for ref in note_refs(section):
         nid = note_id(ref)
         li = doc.notes.get(nid)
@@ -111,7 +111,8 @@ def unit_html(doc, chapter, shift: int, prev: int, notes_label: str, words: dict
 
 def _notes_labels(doc, words: dict) -> list[str]:
     """An accessible name per unit's notes, unique on the page (landmarks must be)."""
-    seen, out = {}, []
+    seen: dict = {}
+    out: list = []
     for ch in doc.chapters:
         label = f"{words['notes']}: {ch.title}"
         seen[label] = seen.get(label, 0) + 1
@@ -193,7 +194,7 @@ def write_html_pages(doc, options=None) -> dict[str, bytes] | None:
         return None
     ctx = _context(doc)
     words = ctx["words"]
-    pages = {}
+    pages: dict[str, str] = {}
     for ch in chapters:
         for el in ch.element.iter():
             if el.get("id"):

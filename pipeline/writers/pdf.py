@@ -43,7 +43,7 @@ class PdfOptions:
     parts: int = 0                    # laid out in this many parts at once; 0: by length
 
     @classmethod
-    def from_meta(cls, meta: dict) -> "PdfOptions":
+    def from_meta(cls, meta: dict) -> PdfOptions:
         trim = str(meta.get("trim") or "a5").lower().replace("×", "x").replace(" ", "")
         if trim not in TRIMS:
             raise error("<metadata>", None, "E-PDF-TRIM",
@@ -227,7 +227,7 @@ def place_notes(body, notes, longest: int, as_blocks: frozenset = frozenset()) -
 
 def placed_notes(document) -> set[str]:
     """The notes WeasyPrint actually set in a footnote area."""
-    found = set()
+    found: set[str] = set()
     for page in document.pages:
         for area in page._page_box.children:
             if type(area).__name__ == "FootnoteAreaBox":

@@ -23,6 +23,7 @@ import time
 import traceback
 import warnings
 from io import BytesIO
+from typing import Any
 
 from lxml import etree
 
@@ -54,7 +55,8 @@ def plan(doc, options) -> list[str] | None:
         kind = kinds.get(kid.get("id")) if kid.tag == "section" else None
         return kind == "part" or (kind == "chapter" and right)
 
-    starts, before = [], 0
+    starts: list[str] = []
+    before = 0
     for kid, size in zip(kids, sizes):
         if before and opens_right(kid) and before + size / 2 >= (len(starts) + 1) * total / count:
             starts.append(kid.get("id"))
@@ -240,7 +242,11 @@ def _run(jobs, doc, options, wanted: set, front_count, when_counted):
     counts: list = [None] * len(jobs)
     pdfs: list = [None] * len(jobs)
     laid, said = [0] * len(jobs), [0.0]          # pages laid out per part, last report
-    anchors, errors, children, sent, first, result = {}, {}, {}, set(), None, None
+    anchors: dict[str, tuple[int, int]] = {}
+    errors: dict[int, str] = {}
+    children: dict[Any, list] = {}      # pipe -> [part index, pid, laying out]
+    sent: set[int] = set()
+    first, result = None, None
 
     def start():
         while len(children) < len(jobs) and sum(c[2] for c in children.values()) < workers:
@@ -270,6 +276,7 @@ def _run(jobs, doc, options, wanted: set, front_count, when_counted):
         send_offsets()
         while len(children) < len(jobs) or any(c[1] for c in children.values()):
             start()
+            conn: Any
             for conn in wait([c for c, child in children.items() if child[1]]):
                 child = children[conn]
                 index, pid, _ = child
@@ -329,10 +336,10 @@ def bind(front: bytes, parts: list[bytes], targets: dict[str, int]) -> bytes:
     tree = root.StructTreeRoot
     document = tree.K if isinstance(tree.K, Dictionary) else tree.K[0]
     kids = list(document.K) if isinstance(document.K, Array) else [document.K]
-    nums = list(tree.ParentTree.Nums)
+    nums: list[Any] = list(tree.ParentTree.Nums)
     next_key = max((int(k) for k in nums[::2]), default=-1) + 1
     dests = _names(root)
-    outline = root.get("/Outlines")
+    outline: Any = root.get("/Outlines")
     items, visible = ([], 0) if outline is None else (_chain(outline), int(outline.get("/Count", 0)))
     for data in parts:
         part = pikepdf.open(BytesIO(data))
@@ -360,7 +367,7 @@ def bind(front: bytes, parts: list[bytes], targets: dict[str, int]) -> bytes:
         if "/Outlines" in part.Root:
             items += _chain(_copy(book, part, part.Root.Outlines))
             visible += int(part.Root.Outlines.get("/Count", 0))
-    pages = [page.obj for page in book.pages]
+    pages: list[Any] = [page.obj for page in book.pages]
     for name, index in targets.items():
         dests.setdefault(name, Array([pages[index], Name.Fit]))
     document.K = Array(kids)
@@ -375,12 +382,12 @@ def bind(front: bytes, parts: list[bytes], targets: dict[str, int]) -> bytes:
         outline = outline if outline is not None else book.make_indirect(Dictionary())
         for before, item, after in zip([None, *items], items, [*items[1:], None]):
             item.Parent = outline
-            for key, other in (("/Prev", before), ("/Next", after)):
+            for side, other in (("/Prev", before), ("/Next", after)):
                 if other is None:
-                    if key in item:
-                        del item[key]
+                    if side in item:
+                        del item[side]
                 else:
-                    item[key] = other
+                    item[side] = other
         outline.First, outline.Last, outline.Count = items[0], items[-1], visible
         root.Outlines = outline
     for page in pages:
