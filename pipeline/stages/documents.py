@@ -103,10 +103,16 @@ ANNOUNCES = re.compile(r"\b(?:wr(?:ote|itten|ites?|iting)|read(?:s|ing)?|letter|
                        r"proclamation|announcement|communication|orders?|decree|notice|"
                        r"placard(?:ed)?|inscription)\b", re.I)
 MONTH = r"(?:January|February|March|April|May|June|July|August|September|October|November|" \
-        r"December)"
+        r"December|(?:Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept?|Oct|Nov|Dec)\.)"
 # A date line: ``24th November``, ``Moscow, 17th November``, ``September, 6, 1812.``
 DATELINE = re.compile(rf"^(?:[A-Z][\w’'.-]*(?: [\w’'.-]+){{0,4}}, )?(?:\d{{1,2}}(?:st|nd|rd|th)? "
                       rf"{MONTH}|{MONTH},? \d{{1,2}}(?:st|nd|rd|th)?)(?:,? \d{{4}})?\.?$", re.I)
+# A paragraph opening with a date and a full stop, alone or before the entry
+# (``May 4.``, ``Archangel, 28th March, 17—.``, ``October 16th. A dull and foggy day``).
+DATED = re.compile(rf"^(?:[A-Z][\w’'.-]*(?: [\w’'.-]+){{0,4}}, )?(?:\d{{1,2}}(?:st|nd|rd|th)? "
+                   rf"{MONTH}|{MONTH},? \d{{1,2}}(?:st|nd|rd|th)?)(?:,? (?:\d{{4}}|\d{{2}}—+))?"
+                   rf"(?:\.?$|\.(?=\s|—|--))", re.I)
+MIN_DATED = 3               # dated entries that make a section a run of letters or a diary
 MIN_READ_OUT = 40           # words: a shorter quotation after the colon may be speech
 MAX_DOCUMENT = 24           # blocks searched for the signature or date that ends a document
 
@@ -281,3 +287,43 @@ def set_closings(blocks: list[Block], draft) -> list[Block]:
                       "lines")
         k = end + 1
     return out
+
+
+def quote_dated_sections(blocks: list[Block], draft) -> None:
+    """Letters and diaries set out as a section of their own are quoted from their first
+    dated entry (and the address lines just above it) to the end of the section.
+
+    A section is one when its entries open with dates (``May 4.``, ``August 26th, 17—.``)
+    at least MIN_DATED times, or when its heading names a document (``Letter 1``,
+    ``Extract from the Diary of …``) and a dated entry or salutation comes among its first
+    paragraphs.  The narrative before the first entry, and a line of it announcing the next
+    entry with a colon, stay as they are.
+    """
+    markers = draft.markers
+    vis = _para_text(markers)
+    bounds = [k for k, b in enumerate(blocks) if b.kind == "heading"]
+    for start, end in zip([-1] + bounds, bounds + [len(blocks)]):
+        head = markers.strip(blocks[start].text) if start >= 0 else ""
+        paras = [k for k in range(start + 1, end) if vis(blocks[k])]
+        if any(_is_document_title(blocks[k], markers) for k in paras):
+            continue                # quote_documents' kind of section
+        dated = [k for k in paras if DATED.match(vis(blocks[k]))]
+        opening = [k for k in paras[:3] if DATED.match(vis(blocks[k])) or
+                   SALUTATION.match(vis(blocks[k]))]
+        # Dates that open entries have an entry under the last; dates that end the section
+        # sign the paragraphs above them (a preface's ``Bentinck Street, March 1, 1782.``).
+        if len(dated) >= MIN_DATED and dated[-1] != paras[-1]:
+            first, why = dated[0], f"{len(dated)} dated entries"
+        elif opening and DOCUMENT.search(head):
+            first, why = opening[0], "the heading names a document"
+        else:
+            continue
+        while first - 1 > start and 0 < len(vis(blocks[first - 1]).split()) <= 8 and \
+                not vis(blocks[first - 1]).endswith(":"):
+            first -= 1              # the address above the date (``To Mrs. Saville, England.``)
+        for b in blocks[first:end]:
+            if b.kind == "lines" or b.kind == "para" and not _announces(vis(b)):
+                b.quote = True      # (not the narrator's ``…the following was written:``)
+        confidence = min(0.95, 0.5 + 0.1 * len(dated) + (0.2 if DOCUMENT.search(head) else 0))
+        draft.explain(blocks[first].line, "document", f"{why}: quoted to the end of the "
+                      f"section (line {blocks[end - 1].line}), confidence {confidence:.2f}")

@@ -14,7 +14,8 @@ from . import notes as N
 from . import plays
 from .blocks import Block, Raw, is_cjk, join_lines, raw_blocks, to_lines, vocabulary
 from .contents import remove_contents
-from .documents import (DOCUMENT, quote_announced_documents, quote_documents, quote_letters,
+from .documents import (DOCUMENT, quote_announced_documents, quote_dated_sections,
+                        quote_documents, quote_letters,
                         set_closings)
 from .markup import caps_emphasis
 from .quotations import (quote_epigraphs, quote_passages, quote_titled_documents,
@@ -705,6 +706,7 @@ def run(draft):
     quote_passages(blocks, draft)
     quote_titled_documents(blocks, draft)
     quote_epigraphs(blocks, draft)
+    quote_dated_sections(blocks, draft)
     blocks = set_closings(blocks, draft)
     heads = [b for b in blocks if b.kind == "heading"]
     H.settle_strays(heads, {id(b) for a, b in zip(blocks, blocks[1:])
