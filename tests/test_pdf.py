@@ -295,24 +295,35 @@ def check_outline(book: Book) -> None:
         assert squash(title)[:30] in squash(book.pages[page]), f"bookmark {title!r} points elsewhere"
 
 
+def unit_pages(book: Book) -> list[tuple[str, str, int]]:
+    """(kind, title, page index) of every part and chapter, from the outline."""
+    kinds = {c.id: c.kind for c in book.doc.chapters if c.kind in {"chapter", "part"}}
+    return [(kinds[h.id], " ".join(h.title.split()), page)
+            for h, (_, _, page) in zip(book.doc.headings, book.outline) if h.id in kinds]
+
+
 def check_toc(book: Book) -> None:
-    """Every contents line's number is the page where that heading is, and that page is a
-    chapter opening: no running head, no folio."""
+    """Every contents line's number is the page where that heading is; a part, and a
+    chapter that does not run on, opens its page: no running head, no folio; and on a
+    right-hand page where the book asks for it."""
+    from pipeline.writers.pdf import TOC_ENTRIES, PdfOptions, openings
+
     chapters = [c for c in book.doc.chapters if c.kind in {"chapter", "part"}]
     if sum(c.kind == "chapter" for c in chapters) < 2:
         assert not book.toc, "a text with one chapter has no contents page"
         return
+    parts = [c for c in chapters if c.kind == "part"]
+    listed = parts if len(chapters) > TOC_ENTRIES and len(parts) > 1 else chapters
     # A title's final full stop cannot be told from the leader's dots.
-    from pipeline.writers.pdf import PdfOptions, chapter_start
-
-    right_hand = chapter_start(book.doc, PdfOptions.from_meta(book.doc.meta))
-    assert [t for t, _ in book.toc] == [" ".join(c.title.split()).rstrip(" .") for c in chapters]
-    for title, number in book.toc:
+    assert [t for t, _ in book.toc] == [" ".join(c.title.split()).rstrip(" .") for c in listed]
+    starts = dict(zip(("part", "chapter"), openings(book.doc, PdfOptions.from_meta(book.doc.meta))))
+    for (title, number), unit in zip(book.toc, listed):
         page = number - 1
         assert squash(title)[:30] in squash(book.pages[page]), f"{title!r} is not on page {number}"
-        assert book.heads[page] == "", f"running head on the opening of {title!r}"
-        assert book.folios[page] == "", f"folio on the opening of {title!r}"
-        assert page % 2 == 0 or right_hand == "any", f"{title!r} opens on a left-hand page"
+        if starts[unit.kind] != "run":
+            assert book.heads[page] == "", f"running head on the opening of {title!r}"
+            assert book.folios[page] == "", f"folio on the opening of {title!r}"
+        assert page % 2 == 0 or starts[unit.kind] != "right", f"{title!r} opens on a left-hand page"
 
 
 def fits(head: str, title: str) -> bool:
@@ -322,14 +333,16 @@ def fits(head: str, title: str) -> bool:
 
 
 def check_running_heads(book: Book) -> None:
-    """Left pages carry the book's title, right pages the current chapter; every page with
-    text and a folio shows its own number."""
+    """Left pages carry the book's title, right pages the current chapter (the current
+    part when chapters run on); every page with text and a folio shows its own number."""
+    from pipeline.writers.pdf import PdfOptions, chapter_start
+
+    run_on = chapter_start(book.doc, PdfOptions.from_meta(book.doc.meta)) == "run"
     title = " ".join(book.doc.title.split())
-    openings = {n - 1 for _, n in book.toc}
-    units = [" ".join(c.title.split()) for c in book.doc.chapters if c.kind in {"part", "chapter"}]
-    chapter_pages = [(n - 1, t) for (_, n), t in zip(book.toc, units)]
-    parts = {" ".join(c.title.split()) for c in book.doc.chapters if c.kind == "part"}
+    units = unit_pages(book)
+    openings = {page for kind, _, page in units if kind == "part" or not run_on}
     start = min(openings, default=None)
+    heading = "part" if run_on else "chapter"
     checked = 0
     for i, (head, folio) in enumerate(zip(book.heads, book.folios)):
         if folio:
@@ -341,8 +354,8 @@ def check_running_heads(book: Book) -> None:
         if i % 2 == 1:
             assert fits(head, title), f"left page {i + 1} heads {head!r}"
         elif start is not None and i > start:
-            current = [t for p, t in chapter_pages if p <= i and t not in parts][-1:]
-            assert current and fits(head, current[0]), f"right page {i + 1} heads {head!r}"
+            current = [t for kind, t, page in units if page <= i and kind == heading][-1:]
+            assert fits(head, (current or [title])[0]), f"right page {i + 1} heads {head!r}"
         checked += 1
     assert checked, "no running heads at all"
 
@@ -527,10 +540,38 @@ def corpus_books(tmp_path_factory):
     return get
 
 
+def check_blank_pages(book: Book) -> None:
+    """Blank pages (no text, no folio) are under 3% of the book: only top-level divisions
+    open on a right-hand page."""
+    blank = [i + 1 for i, page in enumerate(book.pages) if not page.strip()]
+    assert len(blank) <= 0.03 * len(book.pages), f"blank pages {blank} of {len(book.pages)}"
+
+
 @pytest.mark.corpus
-@pytest.mark.parametrize("name", ["the-time-machine", "dickinson-poems"])
+@pytest.mark.parametrize("name", ["the-time-machine", "dickinson-poems", "hamlet",
+                                  "tom-sawyer"])
 def test_corpus_text(corpus_books, name):
     check_book(corpus_books(name))
+    check_blank_pages(corpus_books(name))
+
+
+@pytest.mark.corpus
+def test_corpus_poems_run_on_and_short_ones_stay_whole(corpus_books):
+    """Poems run on, several to a page, and one of eight lines or fewer is never split."""
+    book = corpus_books("dickinson-poems")
+    poems = [c for c in book.doc.chapters if c.kind == "chapter"
+             and c.element.xpath('.//div[contains(@class, "line-block")]')]
+    assert len(poems) > 400 and len(book.pages) <= 0.6 * len(poems), len(book.pages)
+    pages = {h.id: page for h, (_, _, page) in zip(book.doc.headings, book.outline)}
+    short = 0
+    for poem in poems:
+        lines = [line for block in poem.element.xpath('.//div[contains(@class, "line-block")]')
+                 for line in "".join(block.itertext()).splitlines() if line.strip()]
+        if len(lines) <= 8 and not poem.element.xpath(".//p"):
+            short += 1
+            page = book.pages[pages[poem.id]]
+            assert squash(lines[-1])[-30:] in squash(page), f"{poem.title!r} is split"
+    assert short > 100
 
 
 @pytest.mark.corpus
@@ -625,13 +666,17 @@ def rasters(path: Path, tmp: Path) -> list[bytes]:
     return [p.read_bytes() for p in sorted(tmp.glob(f"{path.stem}-*.pgm"))]
 
 
-@pytest.fixture(scope="session")
-def parts_book(tmp_path_factory) -> Book:
-    tmp = tmp_path_factory.mktemp("pdf-parts")
+def right_hand_book(tmp: Path, parts: int) -> Book:
+    """The fixture book with parts and chapters on right-hand pages, in ``parts`` parts."""
     head, body = (FIXTURES / "book.md").read_text().split("\n---\n", 1)
-    markdown = head + "\npdf-parts: 3\n---\n" + body
+    markdown = head + f"\npdf-parts: {parts}\nchapter-start: right\n---\n" + body
     (tmp / "book.md").write_text(markdown)
     return make_book(tmp, markdown, "book")
+
+
+@pytest.fixture(scope="session")
+def parts_book(tmp_path_factory) -> Book:
+    return right_hand_book(tmp_path_factory.mktemp("pdf-parts"), 3)
 
 
 def test_parts_are_cut_where_a_right_hand_page_opens():
@@ -649,13 +694,18 @@ def test_parts_are_cut_where_a_right_hand_page_opens():
     starts = pdf_parts.plan(doc, PdfOptions())
     expected = round(len("".join(doc.body.itertext())) / pdf_parts.PART_CHARS)
     assert len(starts) + 1 == expected > 2 and all(s.startswith("chapter-") for s in starts)
-    # Chapters that may open on either side give no safe place to cut.
-    assert pdf_parts.plan(doc, PdfOptions(chapter_start="any")) is None
+    # A chapter opening the next page is a place to cut (padded to a right-hand page);
+    # chapters that run on are not.
+    assert pdf_parts.plan(doc, PdfOptions(chapter_start="any")) == starts
+    assert pdf_parts.plan(doc, PdfOptions(chapter_start="run")) is None
 
 
-def test_parts_bind_into_the_same_book(fixture_book, parts_book, tmp_path):
+def test_parts_bind_into_the_same_book(parts_book, tmp_path):
     """Laid out in two parts at once, the book is the book laid out in one piece: the
-    same pages, pixel for pixel, with folios and contents numbers carried across parts."""
+    same pages, pixel for pixel, with folios and contents numbers carried across parts.
+    (Each part opens on a right-hand page, so the same holds where the cuts open right.)"""
+    (tmp_path / "book").mkdir()
+    fixture_book = right_hand_book(tmp_path / "book", 1)
     assert parts_book.pages == fixture_book.pages
     (tmp_path / "one").mkdir(), (tmp_path / "parts").mkdir()
     assert rasters(parts_book.path, tmp_path / "parts") == rasters(fixture_book.path, tmp_path / "one")

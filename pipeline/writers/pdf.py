@@ -8,6 +8,7 @@ metadata; everything typographic lives in print.css.
 from __future__ import annotations
 
 import copy
+import datetime as _dt
 import os
 import re
 from contextlib import contextmanager
@@ -29,7 +30,12 @@ TRIMS = {
 # books open less flat.  (pages up to, extra mm)
 GUTTER = ((150, 0), (300, 2), (500, 4), (700, 6), (10**9, 8))
 CHARS_PER_PAGE = 2300     # at A5/10 pt with notes and headings; scaled by text area
+LINE_CHARS = 66           # in a line at A5/10 pt (a stanza's space after counts as a line)
 HEADING_TAGS = ("h1", "h2", "h3", "h4", "h5", "h6")
+STARTS = ("auto", "right", "any", "run")    # where a chapter opens: see openings()
+PART_PAGES = 40           # a part this long on average may cost a blank page to open right
+TOC_ENTRIES = 80          # about three pages of contents; past that, parts alone are listed
+SHORT_LINES = 8           # a poem of this many lines or fewer is never split across pages
 
 
 @dataclass(frozen=True)
@@ -38,7 +44,7 @@ class PdfOptions:
     bleed_mm: float = 0
     crop_marks: bool = False
     even_pages: bool = False
-    chapter_start: str = "auto"       # "right", "any", or "auto": right unless chapters are short
+    chapter_start: str = "auto"       # "right", "any", "run", or "auto": from the book's shape
     pdf_a: bool = False
     parts: int = 0                    # laid out in this many parts at once; 0: by length
 
@@ -49,9 +55,9 @@ class PdfOptions:
             raise error("<metadata>", None, "E-PDF-TRIM",
                         f"unknown trim `{meta.get('trim')}`; use one of {', '.join(TRIMS)}")
         start = str(meta.get("chapter-start") or "auto").lower()
-        if start not in {"right", "any", "auto"}:
+        if start not in STARTS:
             raise error("<metadata>", None, "E-PDF-START",
-                        f"chapter-start must be `right` or `any`, not `{start}`")
+                        f"chapter-start must be one of {', '.join(STARTS)}, not `{start}`")
         return cls(trim=trim, bleed_mm=parse_bleed(meta.get("bleed")),
                    crop_marks=truthy(meta.get("crop-marks")),
                    even_pages=truthy(meta.get("even-pages")), chapter_start=start,
@@ -89,12 +95,23 @@ def css_string(text: str) -> str:
     return '"' + re.sub(r'["\\\n]', lambda m: "\\" + format(ord(m.group()), "x") + " ", text) + '"'
 
 
-def estimate_pages(doc, options: PdfOptions) -> int:
+def text_pages(doc, options: PdfOptions) -> float:
+    """About how many pages the text and its notes fill, openings left out.  A line of
+    verse fills a line, however short."""
     chars = len("".join(doc.body.itertext())) + sum(len("".join(li.itertext()))
                                                     for li in doc.notes.values())
-    width, height, size = TRIMS[options.trim]
-    area = (width * height) / (148 * 210) * (10 / size) ** 2
-    return int(chars / (CHARS_PER_PAGE * area)) + 6 + 2 * len(doc.chapters)
+    for block in doc.body.xpath('.//div[contains(concat(" ", @class, " "), " line-block ")]'):
+        chars += (len(block.findall("br")) + 2) * LINE_CHARS - len("".join(block.itertext()))
+    return chars / page_chars(options)
+
+
+def estimate_pages(doc, options: PdfOptions) -> int:
+    """About how many pages the book makes: front matter, text, and what the openings
+    cost (half a page on average for a new page, one and a half for a right-hand one)."""
+    cost = {"right": 1.5, "any": 0.5, "run": 0}
+    part, chapter = openings(doc, options)
+    return int(text_pages(doc, options) + 6 + sum(cost[part if c.kind == "part" else chapter]
+                                                  for c in doc.chapters))
 
 
 def page_chars(options: PdfOptions) -> float:
@@ -108,14 +125,32 @@ def longest_note(options: PdfOptions) -> int:
     return int(page_chars(options) * 0.5)
 
 
-def chapter_start(doc, options: PdfOptions) -> str:
-    """Chapters open on a right-hand page, unless asked otherwise or most chapters are
-    shorter than a page (a book of short poems would be half blank pages)."""
-    if options.chapter_start != "auto":
-        return options.chapter_start
+def openings(doc, options: PdfOptions) -> tuple[str, str]:
+    """Where parts and chapters open: "right" (a right-hand page), "any" (the next page)
+    or "run" (on the same page, below the text before).
+
+    A blank left-hand page is paid only for a top-level division long enough to carry it:
+    parts open on the right when they average PART_PAGES pages or more.  Chapters open on
+    the next page, or run on when most are shorter than a page (poems, short sections),
+    unless chapter-start says otherwise (`right` puts parts and chapters on the right).
+    """
+    start = options.chapter_start
+    if start == "right":
+        return "right", "right"
+    parts = sum(c.kind == "part" for c in doc.chapters)
+    long_parts = parts and text_pages(doc, options) / parts >= PART_PAGES
+    part = "right" if long_parts else "any"
+    if start != "auto":
+        return part, start
     lengths = sorted(len("".join(c.element.itertext())) for c in doc.chapters
                      if c.kind == "chapter")
-    return "any" if lengths and lengths[len(lengths) // 2] < 0.75 * page_chars(options) else "right"
+    short = lengths and lengths[len(lengths) // 2] < 0.75 * page_chars(options)
+    return part, "run" if short else "any"
+
+
+def chapter_start(doc, options: PdfOptions) -> str:
+    """Where chapters open ("right", "any" or "run")."""
+    return openings(doc, options)[1]
 
 
 def page_css(doc, options: PdfOptions) -> str:
@@ -126,7 +161,7 @@ def page_css(doc, options: PdfOptions) -> str:
     top, outside, bottom, inside = 17 * scale, 15 * scale, 20 * scale, 18 * scale + gutter
     bleed = f"bleed: {options.bleed_mm:g}mm;" if options.bleed_mm else ""
     marks = "marks: crop;" if options.crop_marks else ""
-    breaks = "right" if chapter_start(doc, options) == "right" else "page"
+    part, chapter = openings(doc, options)
     return f"""
 html {{ font-size: {size}pt; font-family: {fonts.FAMILY}, {fallback_family(doc.language)}serif; }}
 @page {{ size: {width}mm {height}mm; margin: {top:.1f}mm {outside:.1f}mm {bottom:.1f}mm {inside:.1f}mm;
@@ -134,11 +169,17 @@ html {{ font-size: {size}pt; font-family: {fonts.FAMILY}, {fallback_family(doc.l
 @page :left {{ margin-left: {outside:.1f}mm; margin-right: {inside:.1f}mm;
         @top-center {{ content: {css_string(running_head(doc.title, options))}; }} }}
 @page :right {{ margin-left: {inside:.1f}mm; margin-right: {outside:.1f}mm; }}
-.chapter {{ break-before: {breaks}; }}
-.chapter-title {{ padding-top: {height * 0.16:.0f}mm; }}
+.part {{ break-before: {"right" if part == "right" else "page"}; }}
 .part-title {{ padding-top: {height * 0.25:.0f}mm; }}
 .title-page {{ padding-top: {height * 0.14:.0f}mm; }}
-"""
+""" + (f"""
+.chapter {{ page: body; }}
+.chapter-title {{ font-size: 1.1em; margin: 2em 0 1em; margin-break: discard; string-set: none; }}
+.part-title {{ string-set: chapter attr(data-running); }}
+""" if chapter == "run" else f"""
+.chapter {{ break-before: {"right" if chapter == "right" else "page"}; }}
+.chapter-title {{ padding-top: {height * 0.16:.0f}mm; }}
+""")
 
 
 def running_head(title: str, options: PdfOptions) -> str:
@@ -238,12 +279,22 @@ def placed_notes(document) -> set[str]:
 
 
 def split_verse(body) -> None:
-    """One block per verse line, so a line too long for the measure gets a hanging indent."""
+    """One block per verse line, so a line too long for the measure gets a hanging indent.
+
+    A stanza of up to twelve lines is kept on one page, and so is a chapter of at most
+    SHORT_LINES lines of verse (a short poem); longer ones break between stanzas first.
+    """
     for block in body.xpath('.//div[contains(concat(" ", @class, " "), " line-block ")]'):
-        for line in verse_lines(block):
-            if line.text or len(line):
-                line.tail = "\n"
-                block.append(line)
+        lines = [line for line in verse_lines(block) if line.text or len(line)]
+        for line in lines:
+            line.tail = "\n"
+            block.append(line)
+        if len(lines) <= 12:
+            block.set("class", block.get("class") + " keep")
+    for section in body.xpath('.//section[contains(concat(" ", @class, " "), " chapter ")]'):
+        lines = section.xpath('.//span[@class="verse-line"]')
+        if lines and len(lines) <= SHORT_LINES and not section.xpath(".//p"):
+            section.set("class", section.get("class") + " keep")
 
 
 def mark_structure(doc, body, options: PdfOptions) -> list[dict]:
@@ -307,26 +358,47 @@ def source_date(doc):
             os.environ["SOURCE_DATE_EPOCH"] = saved
 
 
+def date_text(value) -> str:
+    """A date as precisely as it is given, never with an invented day or month:
+    '1998-11' -> 'November 1998', '2006-08-20' -> '20 August 2006'."""
+    text = value.isoformat()[:10] if hasattr(value, "isoformat") else str(value)
+    m = re.fullmatch(r"(\d{4})(?:-(\d\d)(?:-(\d\d))?)?", text)
+    if not m:
+        return text
+    year, month, day = m.groups()
+    if not month:
+        return year
+    name = _dt.date(2000, int(month), 1).strftime("%B")
+    return f"{int(day)} {name} {year}" if day else f"{name} {year}"
+
+
 def imprint(doc, options: PdfOptions) -> list[tuple[str, str]]:
     meta = doc.meta
     rows = [("Title", doc.title + (f": {meta['subtitle']}" if meta.get("subtitle") else ""))]
-    if doc.authors:
-        rows.append(("Author", ", ".join(doc.authors)))
-    translators = meta.get("translator")
-    if translators:
-        rows.append(("Translator", ", ".join(translators) if isinstance(translators, list)
-                     else str(translators)))
-    if meta.get("date") and not re.fullmatch(r"\d{4}(-\d\d){0,2}", str(meta["date"])):
-        rows.append(("Date", str(meta["date"])))   # as given, e.g. a source's release
+    for label, key in (("Author", "author"), ("Translator", "translator"),
+                       ("Editor", "editor"), ("Illustrator", "illustrator")):
+        names = meta.get(key)
+        if names:
+            rows.append((label, ", ".join(map(str, names)) if isinstance(names, list)
+                         else str(names)))
+    if meta.get("published"):
+        rows.append(("First published", date_text(meta["published"])))
     if meta.get("publisher"):
         rows.append(("Publisher", str(meta["publisher"])))
-    if meta.get("source"):
-        rows.append(("Source", str(meta["source"])))
+    # An identifier that is a web address names the source this edition was made from;
+    # its date is then the source's (a Project Gutenberg release), not this edition's.
+    address = str(meta.get("identifier") or "")
+    address = address if re.match(r"https?://", address) else ""
+    source = str(meta.get("source") or address)
+    dated = bool(meta.get("date") and address)
+    if source:
+        rows.append(("Source", source + (f" ({date_text(meta['date'])})" if dated else "")))
     if meta.get("rights"):
         rows.append(("Rights", str(meta["rights"])))
-    rows.append(("Identifier", doc.identifier))
-    if doc.date_given:
-        rows.append(("This edition", doc.date.strftime("%-d %B %Y")))
+    if not address:
+        rows.append(("Identifier", doc.identifier))
+    if doc.date_given and not dated:      # given, or the build's SOURCE_DATE_EPOCH
+        rows.append(("This edition", date_text(meta.get("date") or doc.date.date())))
     size = TRIMS[options.trim][2]
     rows.append(("Typeface", f"Set in {fonts.FAMILY}, designed by TypeTogether, at {size:g} pt"))
     return rows
@@ -349,13 +421,20 @@ def page_html(doc, options: PdfOptions, entries, body: str | None, front: bool =
     chapters = [e for e in entries if e["kind"] == "chapter"]
     subjects = doc.meta.get("subjects") or []
     return render("pdf.html", doc=doc, body=body, front=front,
-                  toc=entries if len(chapters) > 1 else [], book=len(chapters) > 1,
+                  toc=contents(entries) if len(chapters) > 1 else [], book=len(chapters) > 1,
                   imprint=imprint(doc, options),
                   running=running and running_head(doc.title, options),
                   keywords=", ".join(map(str, subjects)) if isinstance(subjects, list) else subjects,
                   date=doc.date.strftime("%Y-%m-%dT%H:%M:%SZ"),
                   stylesheet="\n".join([font_css(), css("base.css", "print.css"),
                                         page_css(doc, options)]))
+
+
+def contents(entries: list[dict]) -> list[dict]:
+    """The print contents: every part and chapter, or only the parts when listing every
+    chapter would run past a few pages (the e-book's navigation lists them all)."""
+    parts = [e for e in entries if e["kind"] == "part"]
+    return parts if len(entries) > TOC_ENTRIES and len(parts) > 1 else entries
 
 
 def book_html(doc, options: PdfOptions, as_blocks: frozenset = frozenset()) -> tuple[str, set]:

@@ -2,8 +2,9 @@
 
 WeasyPrint keeps every page's boxes until the PDF is written: War and Peace in one piece
 needs over 1 GB and two minutes of one core.  A book long enough is therefore cut at its
-top-level divisions, each of which opens on a right-hand page anyway, and the parts are
-laid out by forked processes at once, each holding only its own pages.
+top-level divisions, each part opening on a right-hand page (which costs at most a blank
+page where a division would open on the next page), and the parts are laid out by forked
+processes at once, each holding only its own pages.
 
 Layout does not depend on page numbers, only on their parity, which is kept by padding
 every part but the last to an even count.  So each part lays out its pages with the folios
@@ -49,11 +50,13 @@ def plan(doc, options) -> list[str] | None:
     if count < 2 or not hasattr(os, "fork"):
         return None
     kinds = {c.id: c.kind for c in doc.chapters}
-    right = chapter_start(doc, options) == "right"
+    # Each part of the layout opens on a right-hand page (the one before is padded): cut
+    # at the book's parts if it has any, else at chapters that open a page of their own.
+    kind = "part" if any(kinds.get(kid.get("id")) == "part" for kid in kids) else \
+        "chapter" if chapter_start(doc, options) != "run" else None
 
     def opens_right(kid) -> bool:
-        kind = kinds.get(kid.get("id")) if kid.tag == "section" else None
-        return kind == "part" or (kind == "chapter" and right)
+        return kid.tag == "section" and kinds.get(kid.get("id")) == kind
 
     starts: list[str] = []
     before = 0
