@@ -17,7 +17,8 @@ TEXT = (str,)
 DATE = (str, int, _dt.date)
 LIST = (list, str)
 SCHEMA = {
-    "title": TEXT, "subtitle": TEXT, "author": LIST, "translator": LIST, "date": DATE,
+    "title": TEXT, "subtitle": TEXT, "author": LIST, "translator": LIST, "editor": LIST,
+    "illustrator": LIST, "published": DATE, "date": DATE,
     "language": TEXT, "publisher": TEXT, "rights": TEXT, "identifier": TEXT,
     "description": TEXT, "subjects": LIST, "source": TEXT, "cover": TEXT,
     # Print options, per text.

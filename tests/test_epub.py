@@ -241,8 +241,36 @@ def words(text: str) -> set[str]:
     return set(re.findall(r"\w+", text))
 
 
+def check_creators_and_start(book: Epub) -> list[str]:
+    """Every creator and contributor has a role and sorts as 'Last, First' (no bracketed
+    real name); 'Start of the text' lands on a part or chapter, not a byline before it."""
+    problems = []
+    refines = {(m.get("refines"), m.get("property")): m.text
+               for m in book.opf.xpath("//opf:meta[@refines]", namespaces=NS)}
+    for person in book.dc("creator") + book.dc("contributor"):
+        ref = "#" + (person.get("id") or "")
+        sort_key, role = refines.get((ref, "file-as")), refines.get((ref, "role"))
+        if role not in {"aut", "trl", "edt", "ill"}:
+            problems.append(f"{person.text!r} has no role")
+        if not sort_key or "(" in sort_key or (len(person.text.split()) > 1
+                                               and "," not in sort_key):
+            problems.append(f"{person.text!r} sorts as {sort_key!r}")
+    nav = book.xml(book.nav_path)
+    href = nav.xpath("//x:nav[@epub:type='landmarks']//x:a[@epub:type='bodymatter']/@href",
+                     namespaces=NS)[0]
+    target = resolve(book, book.nav_path, href)
+    sections = book.xml(target).xpath("//x:body/x:section", namespaces=NS) \
+        if isinstance(target, str) else []
+    divided = any(book.xml(p).xpath("//x:section[@role='doc-part' or @role='doc-chapter']",
+                                    namespaces=NS) for p in book.spine)
+    if divided and (not sections or sections[0].get("role") not in {"doc-part", "doc-chapter"}):
+        problems.append(f"'Start of the text' lands on {href}, not a part or chapter")
+    return problems
+
+
 def all_problems(book: Epub, doc) -> list[str]:
     problems = check_zip(book) + check_cover(book) + check_semantics(book, doc.language)
+    problems += check_creators_and_start(book)
     problems += check_nav(book, [h.title for h in headings_of(doc)])
     problems += check_notes(book)[0]
     missing = words(doc_text(doc)) - words(book.text())
@@ -417,7 +445,8 @@ def test_novel_metadata(books):
 @pytest.mark.parametrize("name, expected", [
     ("Leo Tolstoy", "Tolstoy, Leo"), ("H. G. Wells", "Wells, H. G."), ("Voltaire", "Voltaire"),
     ("Hamilton, Jay, Madison", "Hamilton, Jay, Madison"), ("陸廣微", "陸廣微"),
-    ("Martin Luther King Jr.", "King, Martin Luther Jr.")])
+    ("Martin Luther King Jr.", "King, Martin Luther Jr."),
+    ("Mark Twain (Samuel Clemens)", "Twain, Mark")])
 def test_file_as(name, expected):
     from pipeline.writers.epub import file_as
 

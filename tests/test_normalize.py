@@ -129,6 +129,18 @@ def test_gutenberg_metadata(novel):
                     "identifier": "https://www.gutenberg.org/ebooks/99991"}
 
 
+@pytest.mark.parametrize("given, title", [
+    ("The Adventures of Tom Sawyer, Complete", "The Adventures of Tom Sawyer"),
+    ("Poems: Three Series, Complete", "Poems: Three Series"),
+    ("The Memoirs of Napoleon — Complete", "The Memoirs of Napoleon"),
+    ("The Project Gutenberg EBook of Middlemarch", "Middlemarch"),
+    ("The Complete Angler", "The Complete Angler")])
+def test_gutenberg_title_residue(given, title):
+    raw = (FIX / "pg-novel.txt").read_bytes().replace(b"Title: The Long Road",
+                                                      f"Title: {given}".encode())
+    assert normalize(FIX / "pg-novel.txt", raw)[1]["title"] == title
+
+
 def test_sidecar_wins():
     _, meta, _ = normalize(FIX / "pg-novel.txt", sidecar={"title": "Mine", "language": "de"})
     assert meta["title"] == "Mine" and meta["language"] == "de"

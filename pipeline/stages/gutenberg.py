@@ -21,7 +21,11 @@ FIELDS = {
     "title": "title", "author": "author", "translator": "translator",
     "translators": "translator", "translated by": "translator",
     "language": "language", "release date": "date", "editor": "editor",
+    "illustrator": "illustrator", "illustrated by": "illustrator",
 }
+# What Project Gutenberg adds to a title: "The Project Gutenberg EBook of …", "…, Complete".
+TITLE_RESIDUE = re.compile(r"^(the\s+)?project\s+gutenberg(['’]s)?\s+(e-?book|etext)\s+of\s+|"
+                           r"\s*(?:[,;:—–-]\s*|\()complete\)?\.?\s*$", re.I)
 MONTHS = {m: i for i, m in enumerate(
     "january february march april may june july august september october november "
     "december".split(), 1)}
@@ -111,6 +115,9 @@ def run(draft):
     if not parts.header:
         return draft
     for key, value in header_fields(parts.header).items():
+        if key == "title" and TITLE_RESIDUE.search(value):
+            value, given = TITLE_RESIDUE.sub("", value).strip() or value, value
+            draft.report.info(1, "I-CREDITS", f"title {given!r} given as {value!r}")
         draft.meta.setdefault(key, value)
     draft.gutenberg = True
     draft.first_line = parts.first_line

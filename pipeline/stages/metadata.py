@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-ORDER = ["title", "subtitle", "author", "translator", "editor", "date", "language",
+ORDER = ["title", "subtitle", "author", "translator", "editor", "illustrator", "date", "language",
          "publisher", "rights", "identifier", "description", "subjects"]
 NAMES = {"english": "en", "french": "fr", "german": "de", "chinese": "zh", "spanish": "es",
          "italian": "it", "russian": "ru", "latin": "la", "dutch": "nl", "portuguese": "pt",

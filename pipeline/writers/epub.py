@@ -103,7 +103,7 @@ def write_epub(doc, options=None) -> bytes:
     landmarks = [("cover", cover_page.file_name, "Cover"),
                  ("titlepage", titlepage.file_name, "Title page"),
                  ("toc", "nav.xhtml#toc", "Contents"),
-                 ("bodymatter", chapters[0].file_name, "Start of the text"),
+                 ("bodymatter", chapters[start_of_text(units)].file_name, "Start of the text"),
                  ("colophon", colophon.file_name, "Colophon")]
     toc += [(1, "Colophon", colophon.file_name, _en(doc))]
     nav = epub.EpubNav(uid="nav", file_name="nav.xhtml", title="Contents")
@@ -124,13 +124,27 @@ def write_epub(doc, options=None) -> bytes:
     return repack(raw.getvalue())
 
 
+NUMBERED = re.compile(r"^\W*(\w+\W+)?([IVXLCDM]+|\d+)\b")
+
+
+def start_of_text(units) -> int:
+    """The index of the unit where the text proper starts: the first numbered division
+    (CHAPTER I, ACT I, 1.), after any preface, note or cast list; else the first division
+    after a text's opening lines (a byline, a title page)."""
+    divisions = [i for i, u in enumerate(units) if u.chapter.kind in {"part", "chapter"}]
+    numbered = [i for i in divisions if NUMBERED.match(units[i].chapter.title)]
+    return (numbered or divisions or [0])[0]
+
+
 # -- metadata --------------------------------------------------------------------------
 def _list(value) -> list[str]:
     return [str(v) for v in (value if isinstance(value, list) else [value] if value else [])]
 
 
 def file_as(name: str) -> str:
-    """'Leo Tolstoy' -> 'Tolstoy, Leo'; a name already inverted, or of one word, as given."""
+    """'Leo Tolstoy' -> 'Tolstoy, Leo'; a name already inverted, or of one word, as given.
+    A name in brackets after the name (the real name behind a pen name) is not sorted on."""
+    name = re.sub(r"\s*\([^)]*\)", "", name).strip() or name
     parts = name.split()
     if "," in name or len(parts) < 2:
         return name
@@ -157,6 +171,17 @@ def _source(doc) -> str:
     return given or (identifier if re.match(r"https?://", identifier) else "")
 
 
+ROLE_IDS = {"aut": "author", "trl": "translator", "edt": "editor", "ill": "illustrator"}
+
+
+def creators(doc) -> list[tuple[str, str, list[str]]]:
+    """(MARC relator, DC element, names) of everyone the metadata credits."""
+    meta = doc.meta
+    return [("aut", "creator", doc.authors), ("trl", "contributor", _list(meta.get("translator"))),
+            ("edt", "contributor", _list(meta.get("editor"))),
+            ("ill", "contributor", _list(meta.get("illustrator")))]
+
+
 def _metadata(book, doc, images: int, described: bool) -> None:
     """Package metadata; `images` in the text, `described`: all have a text alternative."""
     meta = doc.meta
@@ -170,10 +195,9 @@ def _metadata(book, doc, images: int, described: bool) -> None:
         _refine(book, "subtitle", "title-type", "subtitle")
     book.language = doc.language
     book.add_metadata("DC", "language", doc.language)
-    for role, element, names in (("aut", "creator", doc.authors),
-                                 ("trl", "contributor", _list(meta.get("translator")))):
+    for role, element, names in creators(doc):
         for n, name in enumerate(names, 1):
-            uid = f"{'author' if role == 'aut' else 'translator'}-{n}"
+            uid = f"{ROLE_IDS[role]}-{n}"
             book.add_metadata("DC", element, name, {"id": uid})
             _refine(book, uid, "file-as", file_as(name))
             _refine(book, uid, "role", role, scheme="marc:relators")
