@@ -172,10 +172,10 @@ html {{ font-size: {size}pt; font-family: {fonts.FAMILY}, {fallback_family(doc.l
 .part {{ break-before: {"right" if part == "right" else "page"}; }}
 .part-title {{ padding-top: {height * 0.25:.0f}mm; }}
 .title-page {{ padding-top: {height * 0.14:.0f}mm; }}
-""" + (f"""
-.chapter {{ page: body; }}
-.chapter-title {{ font-size: 1.1em; margin: 2em 0 1em; margin-break: discard; string-set: none; }}
-.part-title {{ string-set: chapter attr(data-running); }}
+""" + ("""
+.chapter { page: body; }
+.chapter-title { font-size: 1.1em; margin: 2em 0 1em; margin-break: discard; string-set: none; }
+.part-title { string-set: chapter attr(data-running); }
 """ if chapter == "run" else f"""
 .chapter {{ break-before: {"right" if chapter == "right" else "page"}; }}
 .chapter-title {{ padding-top: {height * 0.16:.0f}mm; }}
