@@ -162,3 +162,60 @@ def test_unsupported_embedded_image_keeps_its_description(tmp_path):
                                  report=report)
     assert "A chart" in doc.body.text_content() and not doc.body.xpath("//img")
     assert [d.code for d in report.items] == ["W-IMAGE"]
+
+
+# -- typography only on prose -----------------------------------------------------------
+PROSE = """\
+Some "quoted" text -- with _em "x"_ and `code "k"`... it's [l](http://x.y/a "T \\"t\\"").
+
+![An "image"](a.png "A 'title'"){width="6.5in"} and [ref][r] and \\cite[22-23].
+
+[r]: http://x.y/r "Ref 'title'"
+
+> ```
+> code "in" -- a quote
+> ```
+
+    indented "code" -- kept
+
+From 0 - 5,000,000 at -0800, not --- here.
+"""
+
+
+def test_typography_touches_prose_only():
+    from pipeline.stages import normalize
+
+    md, _, _ = normalize(Path("prose.md"), raw=PROSE.encode())
+    body = md.split("---\n", 2)[-1] if md.startswith("---") else md
+    assert body.split("\n")[0] == ('Some “quoted” text – with *em “x”* and `code "k"`… it’s '
+                                   '[l](http://x.y/a "T \\"t\\"").')
+    # everything that is not prose is byte for byte as written
+    for kept in ['![An “image”](a.png "A \'title\'"){width="6.5in"}', "\\cite[22-23]",
+                 '[r]: http://x.y/r "Ref \'title\'"', '> code "in" -- a quote',
+                 '    indented "code" -- kept', "From 0 - 5,000,000 at -0800, not — here."]:
+        assert kept in body
+
+
+@pytest.mark.parametrize("lang, quoted", [("de", "„Hallo“ und ‚so‘"), ("fr", "«\u202fSalut\u202f» et ‹so›"),
+                                          ("en", "“Hi” and ‘so’")])
+def test_quotation_marks_follow_the_language(lang, quoted):
+    from pipeline.stages import normalize
+
+    word = {"de": "Hallo", "fr": "Salut", "en": "Hi"}[lang]
+    md, meta, _ = normalize(Path("q.md"), raw=f"---\nlanguage: {lang}\n---\n\n\"{word}\" and 'so'\n"
+                            .replace(" and ", {"de": " und ", "fr": " et ", "en": " and "}[lang])
+                            .encode())
+    assert quoted in md and meta["language"] == lang
+
+
+def test_markdown_title_from_its_heading_or_title_block():
+    from pipeline.stages import normalize
+
+    md, meta, _ = normalize(Path("r.md"), raw=b"# Project\n\nText.\n\n## Usage\n\nMore.\n\n### Sub\n")
+    assert meta["title"] == "Project" and "# Usage\n" in md and "## Sub\n" in md
+    assert "Project" not in md.split("---\n", 2)[-1]
+    md, meta, _ = normalize(Path("t.md"), raw=b"% The Title\n% A. Author; B. Author\n% 2020\n\nBody.\n")
+    assert meta["title"] == "The Title" and meta["author"] == ["A. Author", "B. Author"]
+    assert "%" not in md and "Body." in md
+    _, meta, _ = normalize(Path("y.md"), raw=b"---\nauthor: X\n---\n\n# Only\n\nText.\n\n## Two\n")
+    assert "title" not in meta        # front matter speaks for the document

@@ -99,12 +99,21 @@ def _language(draft):
     lang = draft.sidecar.get("language") or draft.meta.get("language")
     lang = metadata.language_code(lang) if lang else None
     if not lang and draft.kind == "text":
-        sample = " ".join(draft.markers.strip(getattr(b, "text", "")) for b in draft.blocks[:400])
+        sample = " ".join(draft.markers.strip(t) for b in draft.blocks[:400] for t in _words(b))
         lang = metadata.detect_language(sample)
         if lang:                    # the metadata names the language the text was set in
             draft.meta["language"] = lang
     draft.lang = lang or "en"
     return draft
+
+
+def _words(block):
+    """A block's texts, verse lines and the paragraphs inside it included."""
+    yield getattr(block, "text", "")
+    for row in getattr(block, "rows", ()):
+        yield row[1]
+    for child in getattr(block, "children", ()):
+        yield from _words(child)
 
 
 STAGES = [_pandoc_to_markdown, decode.run, _keep_decoded, _sanitize, _markers, gutenberg.run, structure.run,

@@ -1,25 +1,38 @@
-"""Markdown sources: front matter kept, text typeset, ``_x_`` emphasis made ``*x*``.
+"""Markdown sources (written, or converted by pandoc from DOCX, ODT, EPUB, HTML, RST):
+front matter kept, typography set on prose only, every other character left as written.
 
-Markdown already carries its structure, so only the text runs are touched: code, raw
-HTML, link targets, attributes, footnote labels, escapes and syntax lines are masked
-first.  Running this on the normalizer's own output changes nothing.
+A source someone typed already has the characters its author chose, so only what
+pandoc's ``smart`` extension converts is converted: straight quotes (then set in the
+text's language), ``---`` (em dash), ``--`` (en dash), ``...`` and apostrophes.  Pandoc
+decides it on its document tree, read with source positions, and only those characters
+are replaced in the text: code (inline or block), raw HTML and TeX, math, URLs, link and
+image titles and attributes are never touched, and ``0 - 5,000,000`` or ``-0800`` stay
+as written.  ``_emphasis_`` is written ``*emphasis*``, as the normalizer writes it.
+Running this on its own output changes nothing.
 """
 from __future__ import annotations
 
+import json
 import re
 
 import yaml
 
-from .markup import Markers
-from .typography import typeset
+from ..safety import PANDOC_LIMITS
+from .pandoc_source import stringify, walk
 
 FRONT = re.compile(r"\A---[ \t]*\n(.*?\n)(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.S)
-FENCE = re.compile(r"^\s{0,3}(`{3,}|~{3,})")
-MASK = re.compile(
-    r"<!--.*?-->|\\.|`+[^`\n]*`+|\[\^[^\]\s]+\]:?|\]\([^)\n]*\)|<[A-Za-z/!][^>\n]*>"
-    r"|https?://\S+|\{[#.][^}\n]*\}|\{=\w+\}")
-SYNTAX_LINE = re.compile(r"^\s*(?:([-*_])(?:\s*\1){2,}|:{3,}.*|[-=]{3,}|[\s|:+-]*-{3,}[\s|:+-]*)$")
-EMPHASIS = re.compile(r"(?<![\w\\*])_(?=[^\s_])([^_\n]+?)(?<=[^\s_])_(?!\w)")
+TITLE_BLOCK = re.compile(r"\A(?:%[^\n]*\n(?:[ \t]+[^\n]*\n)*){1,3}")  # pandoc's % title block
+NNBSP = "\u202f"
+# (double open, double close, single open, single close) by language.
+QUOTES = {"en": "“”‘’", "de": "„“‚‘", "fr": "«»‹›", "ru": "«»„“", "uk": "«»„“", "pl": "„”‚’",
+          "cs": "„“‚‘", "sv": "””’’", "fi": "””’’", "it": "«»“”", "es": "«»“”", "pt": "«»“”",
+          "ja": "「」『』", "fa": "«»‹›", "ar": "«»‹›", "nl": "“”‘’", "da": "»«›‹",
+          "no": "«»‘’", "el": "«»“”", "hu": "„”»«"}
+SMART = [("---", "—"), ("--", "–"), ("...", "…"), ("'", "’")]
+# commonmark_x is pandoc's Markdown reader that can give source positions; smart is on.
+READ = "commonmark_x+sourcepos"
+MIN_WORDS = 30
+POS = re.compile(r"(\d+):(\d+)-(\d+):(\d+)")
 
 
 def split_front_matter(text: str):
@@ -35,36 +48,156 @@ def split_front_matter(text: str):
     return meta, text[m.end():]
 
 
-def typeset_line(line: str, lang, markers: Markers) -> str:
-    masked = MASK.sub(lambda m: markers.add(m.group(0)), line)
-    masked = EMPHASIS.sub(lambda m: "*" + m.group(1) + "*", masked)
-    return markers.restore(typeset(masked, lang, markers))
+def title_block(body: str) -> tuple[dict, str]:
+    """pandoc's ``% title`` / ``% author`` / ``% date`` lines opening a document."""
+    m = TITLE_BLOCK.match(body)
+    if not m:
+        return {}, body
+    fields = [" ".join(f.split()) for f in re.split(r"(?m)^%", m.group(0))[1:]]
+    meta = {k: v for k, v in zip(("title", "author", "date"), fields) if v}
+    if "author" in meta and ";" in meta["author"]:
+        meta["author"] = [a.strip() for a in meta["author"].split(";") if a.strip()]
+    return meta, body[m.end():]
+
+
+def _pos(attr) -> tuple[int, int, int, int] | None:
+    value = dict(attr[2]).get("data-pos", "")
+    m = POS.search(value.rsplit("@", 1)[-1])
+    return tuple(int(g) for g in m.groups()) if m else None
+
+
+def _column_index(line: str, col: int) -> int:
+    """commonmark counts columns with tabs to the next stop of 4; this gives the index."""
+    c = 1
+    for i, ch in enumerate(line):
+        if c >= col:
+            return i
+        c = c + 4 - (c - 1) % 4 if ch == "\t" else c + 1
+    return len(line)
+
+
+def prose_text(blocks) -> str:
+    """The words of the prose (no code, no raw markup): for language detection."""
+    out = []
+
+    def visit(node):
+        if node["t"] in ("Para", "Plain", "Header"):
+            out.append(stringify(node["c"] if node["t"] != "Header" else node["c"][2]))
+    walk(blocks, visit)
+    return " ".join(w for w in " ".join(out).split() if any(c.isalnum() for c in w))
+
+
+def _edits(blocks, lines: list[str], lang: str) -> list[tuple[int, int, int, str]]:
+    """(line, start, end, replacement) for every character smart typography changes."""
+    marks = QUOTES.get(lang.split("-")[0].lower(), QUOTES["en"])
+    french = lang.lower().startswith("fr")
+    edits = []
+
+    def source(p):
+        l1, c1, l2, c2 = p
+        if l1 != l2 or l1 > len(lines):
+            return None
+        line = lines[l1 - 1]
+        return l1, _column_index(line, c1), _column_index(line, c2)
+
+    def visit(node):
+        if node["t"] != "Span" or len(node["c"][1]) != 1:
+            return
+        p = _pos(node["c"][0])
+        inner = node["c"][1][0]
+        where = source(p) if p else None
+        if not where:
+            return
+        n, a, b = where
+        text = lines[n - 1][a:b]
+        if inner["t"] == "Str" and text != inner["c"]:
+            smart = text
+            for plain, typeset in SMART:
+                smart = smart.replace(plain, typeset)
+            if smart == inner["c"]:
+                edits.append((n, a, b, smart))
+        elif inner["t"] == "Quoted" and len(text) >= 2 and text[0] in "\"'" and text[-1] in "\"'":
+            double = inner["c"][0]["t"] == "DoubleQuote"
+            o, c = (marks[0], marks[1]) if double else (marks[2], marks[3])
+            if french and double:
+                o, c = o + NNBSP, NNBSP + c
+            edits.extend([(n, a, a + 1, o), (n, b - 1, b, c)])
+        elif inner["t"] == "Emph" and len(text) >= 2 and text[0] == text[-1] == "_":
+            edits.extend([(n, a, a + 1, "*"), (n, b - 1, b, "*")])
+    walk(blocks, visit)
+    return edits
+
+
+def _apply(lines: list[str], edits) -> list[str]:
+    lines = list(lines)
+    for n, a, b, new in sorted(set(edits), reverse=True):
+        lines[n - 1] = lines[n - 1][:a] + new + lines[n - 1][b:]
+    return lines
+
+
+def _take_title(blocks, lines: list[str]) -> str | None:
+    """A document opening with its only level-1 heading (ATX or setext) over headings of
+    its own: the heading is its title, so its lines go and the others move up one level."""
+    top = [b["c"][1][0] if _wrapper(b) and len(b["c"][1]) == 1 else b for b in blocks]
+    top = [b for b in top if b["t"] != "RawBlock"]      # a README's badges and logo above it
+    heads = []
+    walk(blocks, lambda n: heads.append(n) if n["t"] == "Header" else None)
+    first = top[0] if top else None
+    # With no heading under it, a lone heading may as well be the one chapter's (a plain
+    # text's normalized output is such a Markdown, and must come through unchanged).
+    if not first or first["t"] != "Header" or first["c"][0] != 1 or \
+            sum(h["c"][0] == 1 for h in heads) != 1 or len(heads) < 2 or not _pos(first["c"][1]):
+        return None
+    title = stringify(first["c"][2])
+    l1, _, l2, c2 = _pos(first["c"][1])
+    last = l2 - 1 if c2 == 1 else l2
+    if not title or last < l1:
+        return None
+    for h in heads:
+        if h is first or not _pos(h["c"][1]):
+            continue
+        n = _pos(h["c"][1])[0]
+        line = lines[n - 1]
+        if re.match(r" {0,3}##", line):
+            lines[n - 1] = line.replace("#", "", 1)
+        elif h["c"][0] == 2 and n < len(lines) and re.fullmatch(r" {0,3}-+[ \t]*", lines[n]):
+            lines[n] = lines[n].replace("-", "=")
+    if last < len(lines) and not lines[last].strip() and (l1 == 1 or not lines[l1 - 2].strip()):
+        last += 1                   # and one of the blank lines around it
+    del lines[l1 - 1:last]
+    return title
+
+
+def _wrapper(block) -> bool:
+    return block["t"] == "Div" and ["wrapper", "1"] in block["c"][0][2]
 
 
 def normalize_markdown(draft, lang_of) -> None:
+    import pypandoc
+
     meta, body = split_front_matter(draft.text)
+    if not meta:
+        meta, body = title_block(body)
     for k, v in meta.items():
         draft.meta.setdefault(k, v)
-    lang = meta.get("language") or draft.sidecar.get("language") or lang_of(body)
-    markers = Markers(body)
-    out, fence, comment = [], None, False
-    for line in body.split("\n"):
-        m = FENCE.match(line)
-        if fence:
-            if m and m.group(1)[0] == fence[0] and len(m.group(1)) >= len(fence):
-                fence = None
-            out.append(line)
-            continue
-        if m:
-            fence = m.group(1)
-            out.append(line)
-            continue
-        if comment or ("<!--" in line and "-->" not in line.split("<!--", 1)[1]):
-            comment = "-->" not in line or line.rfind("<!--") > line.rfind("-->")
-            out.append(line)
-            continue
-        if re.match(r"(?: {4}|\t)", line) or SYNTAX_LINE.match(line):
-            out.append(line)
-            continue
-        out.append(typeset_line(line, lang, markers))
-    draft.text = "\n".join(out).strip("\n") + "\n"
+    tree = json.loads(pypandoc.convert_text(body, "json", format=READ, verify_format=False,
+                                            extra_args=PANDOC_LIMITS))
+    lines = body.split("\n")
+    lang = draft.sidecar.get("language") or draft.meta.get("language")
+    if not lang:
+        # Recorded only from enough words to be sure: a plain text's normalized output
+        # names its language whenever its words could tell it, and must come through as is.
+        words = prose_text(tree["blocks"])
+        lang = lang_of(words) if len(words.split()) >= MIN_WORDS else None
+        if lang:
+            draft.meta["language"] = lang
+    lines = _apply(lines, _edits(tree["blocks"], lines, str(lang or "en")))
+    # Front matter is the document's own word on its metadata (the normalizer writes one
+    # on every text it outputs): a heading becomes the title only where there is none.
+    if not meta and "title" not in draft.meta and "title" not in draft.sidecar:
+        title = _take_title(tree["blocks"], lines)
+        if title:
+            draft.meta["title"] = title
+            draft.report.info(1, "I-TITLE", "the single top-level heading opening the "
+                              "document is its title")
+    draft.text = "\n".join(lines).strip("\n") + "\n"
