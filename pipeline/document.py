@@ -362,6 +362,14 @@ def unit_level(doc: Document) -> int:
     return levels[i]
 
 
+def _section_id(section, units) -> str:
+    """A section's id; one pandoc left without (a heading whose text makes no identifier,
+    an EPUB source's unnamed section) gets one from its place, so every unit has a file."""
+    if not section.get("id"):
+        section.set("id", f"section-{len(units) + 1}")
+    return section.get("id")
+
+
 def split_chapters(doc: Document) -> list[Chapter]:
     """Split the body into reading units following the heading hierarchy.
 
@@ -389,11 +397,12 @@ def split_chapters(doc: Document) -> list[Chapter]:
             for c in section:
                 if c.tag != "section":
                     head.append(copy.deepcopy(c))
-            units.append(Chapter(section.get("id"), title, level, "part", head))
+            units.append(Chapter(_section_id(section, units), title, level, "part", head))
             for sub in subsections:
                 walk(sub, level)
         else:
-            units.append(Chapter(section.get("id"), title, level, "chapter", copy.deepcopy(section)))
+            units.append(Chapter(_section_id(section, units), title, level, "chapter",
+                                 copy.deepcopy(section)))
 
     for section in (el for el in doc.body if el.tag == "section"):
         walk(section, 0)

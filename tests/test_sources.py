@@ -153,6 +153,20 @@ def test_epubs_made_from_sources_pass_epubcheck(editions):
     assert [str(d) for d in found if d.severity == ERROR] == []
 
 
+def test_an_epub_made_by_the_pipeline_is_a_source_too(editions, tmp_path):
+    """Its sections come without the ids pandoc's own EPUBs carry (this crashed the EPUB
+    writer with a section id of None)."""
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "again.epub").write_bytes((editions["docx"] / "doc-docx.epub").read_bytes())
+    run_pipeline("build", src / "again.epub", "-o", tmp_path / "out")
+    page = lxml_html.fromstring((tmp_path / "out" / "again" / "again.html").read_bytes())
+    assert page.findtext(".//title").startswith("The Test Document")
+    assert page.xpath("//img[starts-with(@src, 'data:image/png')][@alt='A red square']")
+    _, _, package = opf(tmp_path / "out" / "again" / "again.epub")
+    assert package.findtext(".//dc:creator", namespaces=NS) == "Ada Writer"
+
+
 def test_unsupported_embedded_image_keeps_its_description(tmp_path):
     from pipeline.document import Document
     from pipeline.diagnostics import Report

@@ -148,7 +148,7 @@ def source_metadata(meta: dict) -> dict:
             value = value.get("text", "")
         if name == "subjects" and isinstance(value, str):
             value = [v.strip() for v in value.split(",") if v.strip()]
-        if value in ("", [], None) or isinstance(value, bool):
+        if value in ("", [], None, "und") or isinstance(value, bool):
             continue
         out.setdefault(name, value)
     for name in LIST_KEYS & out.keys():         # one name stays a string, as a user writes it
