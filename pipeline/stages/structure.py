@@ -316,10 +316,12 @@ def classify(raw: list[Raw], ctx: Context) -> list[Block]:
             i += 1
             continue
         # A note paragraph keyed to an earlier marker.
-        d = N.def_prefix(vis)
+        d = N.def_prefix(vis, min(ln.indent for ln in r.lines) > ctx.base)
         if d and any(N.same_note(p[3], d[0], False) for p in pending):
             body = join_lines([ln.text for ln in r.lines], vocab)
             body = body[len(body) - len(d[1]):] if body.endswith(d[1]) else d[1]
+            if d[2]:
+                body = body[:-1].rstrip()       # the parenthesis the note was wrapped in
             note = Block("note", text=inline(body, markers), line=no)
             note.src_label = d[0]
             _bind(note, pending, out, draft)
