@@ -61,7 +61,7 @@ def cmd_build(args) -> int:
 
     options = build.BuildOptions(formats=tuple(args.formats), out_dir=Path(args.output),
                                  source_dir=Path(args.source_dir), jobs=args.jobs,
-                                 force=args.force, strict=args.strict,
+                                 force=args.force,
                                  overrides=_overrides(args.set), timeout=args.timeout,
                                  memory_mb=args.memory_limit)
     sources, problems = build.discover([Path(p) for p in args.sources], options.source_dir)
@@ -89,11 +89,16 @@ def cmd_build(args) -> int:
 
 
 def _overrides(pairs) -> dict:
-    """--set KEY=VALUE pairs, checked against the metadata schema like a sidecar."""
+    """--set KEY=VALUE pairs, checked like a sidecar (and the formats' options); an error
+    names the flag."""
     from .metadata import parse
+    from .writers import option_checks
 
-    text = "\n".join(f"{k.strip()}: {v.strip()}" for k, _, v in (p.partition("=") for p in pairs))
-    return parse(text, "--set")
+    values: dict = {}
+    for pair in pairs:
+        key, _, value = pair.partition("=")
+        values |= parse(f"{key.strip()}: {value.strip()}", f"--set {pair}", checks=option_checks())
+    return values
 
 
 def cmd_normalize(args) -> int:
@@ -128,8 +133,25 @@ def cmd_check(args) -> int:
     return 1 if errors else 0
 
 
+def cmd_formats(args) -> int:
+    """What `pipeline formats` prints: every format's record, for users and the README."""
+    from .writers import formats
+
+    for record in formats().values():
+        print(f"{record.name}: {record.about}")
+        for output in record.outputs:
+            print(f"  output/<slug>/{output.path.replace('{slug}', '<slug>')}  {output.label}")
+        if record.options:
+            print(f"  options: {', '.join(record.options)}")
+        if record.validators:
+            print(f"  checked by: {', '.join(v.split(':')[1] for v in record.validators)}")
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
-    from .writers import FORMATS
+    from .writers import format_names
+
+    FORMATS = format_names()
 
     p = argparse.ArgumentParser(prog="python -m pipeline",
                                 description="Publish texts as print (PDF), e-book (EPUB) and web (HTML) editions.")
@@ -161,17 +183,19 @@ def parser() -> argparse.ArgumentParser:
     c = sub.add_parser("check", help="run the validators over built editions")
     c.add_argument("dir", nargs="?", default="output")
     c.set_defaults(func=cmd_check)
+    f = sub.add_parser("formats", help="list the output formats, their files, options and checks")
+    f.set_defaults(func=cmd_formats)
     return p
 
 
 def main(argv=None) -> int:
     args = parser().parse_args(argv)
     if getattr(args, "formats", None):
-        from .writers import FORMATS
+        from .writers import format_names
 
-        unknown = [f for f in args.formats if f not in FORMATS]
+        unknown = [f for f in args.formats if f not in format_names()]
         if unknown:
-            parser().error(f"unknown format {unknown[0]!r}; choose from {', '.join(FORMATS)}")
+            parser().error(f"unknown format {unknown[0]!r}; choose from {', '.join(format_names())}")
     try:
         return args.func(args)
     except PipelineError as exc:

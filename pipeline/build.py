@@ -25,21 +25,15 @@ from .metadata import load_sidecar
 
 PACKAGE = Path(__file__).resolve().parent
 SOURCE_SUFFIXES = {".txt", ".md", ".markdown", ".docx", ".odt", ".html", ".htm", ".rst", ".epub"}
-EDITIONS = ("md", "html", "epub", "pdf")
-# What each edition depends on inside the package (globs relative to pipeline/).
+# What the Markdown edition, and what every format, depends on inside the package (globs
+# relative to pipeline/) and among the installed tools; each format's own are in its record
+# (pipeline.writers.base.Format).
 DEPENDS = {
     "md": ["stages/*.py", "metadata.py", "diagnostics.py"],
     "common": ["document.py", "safety.py", "writers/__init__.py", "writers/base.py",
                "data/css/base.css"],
-    "html": ["writers/html.py", "data/css/web.css", "data/templates/html*"],
-    "epub": ["writers/epub.py", "cover.py", "fonts.py", "data/css/epub.css",
-             "data/templates/epub*"],
-    "pdf": ["writers/pdf.py", "writers/pdf_parts.py", "fonts.py", "data/css/print.css",
-            "data/templates/pdf*"],
 }
-TOOLS = {"md": ["ftfy", "charset-normalizer", "py3langid"], "common": ["pypandoc-binary", "lxml"],
-         "html": ["Jinja2"], "epub": ["ebooklib", "pillow", "fontpkg-literata"],
-         "pdf": ["weasyprint", "pikepdf", "fontpkg-literata"]}
+TOOLS = {"md": ["ftfy", "charset-normalizer", "py3langid"], "common": ["pypandoc-binary", "lxml"]}
 
 
 @dataclass(frozen=True)
@@ -98,8 +92,11 @@ def discover(paths: list[Path], source_dir: Path) -> tuple[list[Source], list[Di
 
 
 # -- keys ---------------------------------------------------------------------------
-def _files_digest(globs: list[str]) -> str:
+def _files_digest(globs, *files: Path) -> str:
     h = hashlib.sha256()
+    for f in files:
+        h.update(f.name.encode())
+        h.update(f.read_bytes())
     for pattern in globs:
         for f in sorted(PACKAGE.glob(pattern)):
             h.update(f.relative_to(PACKAGE).as_posix().encode())
@@ -107,7 +104,7 @@ def _files_digest(globs: list[str]) -> str:
     return h.hexdigest()
 
 
-def _tool_versions(names: list[str]) -> str:
+def _tool_versions(names) -> str:
     from importlib.metadata import PackageNotFoundError, version
 
     out = []
@@ -121,11 +118,20 @@ def _tool_versions(names: list[str]) -> str:
 
 def code_keys() -> dict[str, str]:
     """Per edition, a hash of the package files and tools it depends on."""
+    import sys
+
+    from .writers import formats
+
     md = _files_digest(DEPENDS["md"]) + _tool_versions(TOOLS["md"])
     common = md + _files_digest(DEPENDS["common"]) + _tool_versions(TOOLS["common"])
     keys = {"md": md}
-    for fmt in ("html", "epub", "pdf"):
-        keys[fmt] = common + _files_digest(DEPENDS[fmt]) + _tool_versions(TOOLS[fmt])
+    here = Path(__file__).resolve().parent
+    for name, record in formats().items():
+        module = Path(sys.modules[record.module].__file__ or "").resolve()
+        # The format's own module: by its place in the package (PACKAGE), if it is in it.
+        own = ([module.relative_to(here).as_posix()], ()) if module.is_relative_to(here) else ([], (module,))
+        keys[name] = (common + _files_digest([*own[0], *record.depends], *own[1])
+                      + _tool_versions(record.tools))
     return keys
 
 
@@ -185,24 +191,13 @@ def write_tree_atomic(path: Path, files: dict[str, bytes]) -> None:
     shutil.rmtree(old, ignore_errors=True)
 
 
-def _page_count(pdf: bytes) -> int | None:
-    import io
-
-    from pypdf import PdfReader
-
-    try:
-        return len(PdfReader(io.BytesIO(pdf)).pages)
-    except Exception:           # the count is for the summary only
-        return None
-
-
 def _outputs(fmt: str, doc):
     """(file name, data) for each output of an edition: bytes, a dict for a folder, or
     None when the writer has nothing for this document (an old output is then removed)."""
-    from .writers import writers_for
+    from .writers import formats
 
-    for func, name in writers_for(fmt):
-        yield name.format(slug=doc.slug), func(doc, None)
+    for output in formats()[fmt].outputs:
+        yield output.path.format(slug=doc.slug), output.write(doc, None)
 
 
 def _state_path(out_dir: Path, slug: str) -> Path:
@@ -217,15 +212,21 @@ def _read_state(out_dir: Path, slug: str) -> dict:
 
 
 def edition_path(out_dir: Path, slug: str, fmt: str) -> Path:
-    return out_dir / slug / f"{slug}.{fmt}"
+    """The file that shows an edition was built: the Markdown, or a format's first output."""
+    from .writers import formats
+
+    name = "{slug}.md" if fmt == "md" else formats()[fmt].outputs[0].path
+    return out_dir / slug / name.format(slug=slug)
 
 
 # -- one text ------------------------------------------------------------------------
 def build_text(source: Source, formats: list[str], out_dir: Path, keys: dict[str, str],
                options: dict, step=lambda what: None) -> TextResult:
     """Normalize, parse once, run each wanted writer; runs inside a worker process."""
-    from .stages import normalize_unchecked
     from .safety import check_source
+    from .stages import normalize_unchecked
+    from .writers import formats as format_records
+    from .writers import option_checks
 
     result = TextResult(source)
     report = Report(source.name)
@@ -235,7 +236,7 @@ def build_text(source: Source, formats: list[str], out_dir: Path, keys: dict[str
         started = time.perf_counter()
         raw = source.path.read_bytes()
         check_source(source.path, raw, report, source.root)
-        sidecar = load_sidecar(source.sidecar) | options.get("overrides", {})
+        sidecar = load_sidecar(source.sidecar, option_checks()) | options.get("overrides", {})
         markdown, meta, report, check = normalize_unchecked(source.path, raw=raw,
                                                             sidecar=sidecar, report=report)
         md_path = edition_path(out_dir, source.slug, "md")
@@ -248,6 +249,7 @@ def build_text(source: Source, formats: list[str], out_dir: Path, keys: dict[str
                                    source_text=raw.decode("utf-8", "replace"))
         for fmt in formats:
             step(fmt)
+            count_pages = format_records()[fmt].pages
             started = time.perf_counter()
             for name, data in _outputs(fmt, doc):
                 path = out_dir / source.slug / name
@@ -260,7 +262,7 @@ def build_text(source: Source, formats: list[str], out_dir: Path, keys: dict[str
                 else:
                     write_atomic(path, data)
                     size = len(data)
-                pages = _page_count(data) if fmt == "pdf" else None
+                pages = count_pages(data) if count_pages and isinstance(data, bytes) else None
                 result.editions.append(Edition(fmt, path, time.perf_counter() - started, size, pages))
             state[fmt] = keys[fmt]
     except PipelineError as exc:
@@ -357,24 +359,26 @@ def _remove_editions(out_dir: Path, slug: str) -> None:
 # -- many texts ----------------------------------------------------------------------
 @dataclass
 class BuildOptions:
-    formats: tuple[str, ...] = ("html", "epub", "pdf")
+    formats: tuple[str, ...] = ()  # () means every format (pipeline.writers.formats)
     out_dir: Path = Path("output")
     source_dir: Path = Path("source")
     jobs: int = 0                 # 0: one worker per core
     force: bool = False
-    strict: bool = False
     overrides: dict = field(default_factory=dict)   # metadata set for this build (--set)
     timeout: int = 900            # seconds one text may take
     memory_mb: int = 6144         # address space one text's build may use
 
 
 def plan(sources: list[Source], options: BuildOptions) -> list[tuple[Source, list[str], dict]]:
+    from .writers import format_names
+
     code = code_keys()
+    wanted = options.formats or format_names()
     work = []
     for s in sources:
         keys = edition_keys(s, code, {"overrides": options.overrides})
         state = _read_state(options.out_dir, s.slug)
-        stale = [f for f in options.formats
+        stale = [f for f in wanted
                  if options.force or state.get(f) != keys[f]
                  or not edition_path(options.out_dir, s.slug, f).exists()]
         md_stale = state.get("md") != keys["md"] or not edition_path(options.out_dir, s.slug, "md").exists()
@@ -455,21 +459,19 @@ def preload(formats, warm: bool = False) -> None:
     With ``warm``, also run every writer once on a tiny document, so that the lazy imports
     and caches of WeasyPrint, Pango and fontconfig are ready in every forked worker.
     """
-    from .document import Document
-    from .writers import writers_for
     from . import stages  # noqa: F401
+    from .document import Document
+    from .writers import formats as format_records
 
-    for fmt in formats:
-        writers_for(fmt)
-    if "pdf" in formats:
-        from . import fonts
-
-        fonts.faces()
+    records = [format_records()[fmt] for fmt in formats]
+    for record in records:
+        if record.warm:
+            record.warm()
     if warm:
         doc = Document.from_markdown(WARM_UP, "warm-up")
-        for fmt in formats:
-            for func, _ in writers_for(fmt):
-                func(doc, None)
+        for record in records:
+            for output in record.outputs:
+                output.write(doc, None)
 
 
 class Interrupted(BaseException):

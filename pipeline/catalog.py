@@ -22,14 +22,7 @@ from lxml import etree
 
 from .document import UUID_NAMESPACE, Document, split_front_matter
 
-# (kind, file inside output/<slug>/, label, media type); the order they are listed in.
-EDITIONS = [
-    ("epub", "{slug}.epub", "EPUB e-book", "application/epub+zip"),
-    ("pdf", "{slug}.pdf", "PDF for print", "application/pdf"),
-    ("html", "{slug}.html", "Web page", "text/html"),
-    ("site", "html/index.html", "Web, a page per chapter", "text/html"),
-    ("md", "{slug}.md", "Markdown text", "text/markdown"),
-]
+MARKDOWN = ("md", "{slug}.md", "Markdown text", "text/markdown", False)
 LANGUAGES = {"en": "English", "fr": "French", "de": "German", "es": "Spanish", "it": "Italian",
              "pt": "Portuguese", "nl": "Dutch", "la": "Latin", "el": "Greek", "ru": "Russian",
              "zh": "Chinese", "ja": "Japanese", "ko": "Korean", "ar": "Arabic", "he": "Hebrew",
@@ -42,6 +35,7 @@ ATOM, DC, OPDS = "http://www.w3.org/2005/Atom", "http://purl.org/dc/terms/", "ht
 ACQUISITION_FEED = "application/atom+xml;profile=opds-catalog;kind=acquisition"
 OPEN_ACCESS = "http://opds-spec.org/acquisition/open-access"
 CATALOG_FILES = ("index.html", "opds.xml", "SHA256SUMS")
+CATALOG_PAGES = ("index.html",)    # what `pipeline check` validates as a web page
 
 
 @dataclass
@@ -73,6 +67,16 @@ class Entry:
         return next((e for e in self.editions if e.kind == kind), None)
 
 
+def editions() -> list[tuple[str, str, str, str, bool]]:
+    """(kind, file inside output/<slug>/, label, media type, is a folder's page) of every
+    format's outputs, in the order the catalog lists them, then the Markdown."""
+    from .writers import formats
+
+    outputs = sorted((o.rank, o.kind or f.name, o.listed or o.path, o.label, o.media_type, bool(o.listed))
+                     for f in formats().values() for o in f.outputs)
+    return [o[1:] for o in outputs] + [MARKDOWN]
+
+
 def _file(out_dir: Path, rel: str, kind: str = "", label: str = "", media_type: str = "") -> File:
     data = (out_dir / rel).read_bytes()
     return File(kind, label, media_type, rel, len(data), hashlib.sha256(data).hexdigest())
@@ -85,11 +89,11 @@ def read_entry(out_dir: Path, slug: str) -> Entry | None:
         return None
     meta, _ = split_front_matter(md.read_text(encoding="utf-8"))
     entry = Entry(slug, Document(slug=slug, meta=meta, body=etree.Element("div")))
-    for kind, pattern, label, media_type in EDITIONS:
+    for kind, pattern, label, media_type, folder in editions():
         rel = f"{slug}/{pattern.format(slug=slug)}"
         if not (out_dir / rel).is_file():
             continue
-        if kind == "site":   # a folder: its size and number of pages, no single checksum
+        if folder:   # its size and number of pages, no single checksum
             files = [f for f in (out_dir / rel).parent.rglob("*") if f.is_file()]
             entry.editions.append(File(kind, label, media_type, rel, sum(f.stat().st_size for f in files),
                                        "", len(files)))

@@ -41,24 +41,55 @@ def check_pdf(pdf: Path) -> list[Diagnostic]:
     return problems
 
 
+def check_pdfs(pdfs: list[Path], browser_checks: bool = True) -> list[Diagnostic]:
+    return [d for pdf in pdfs for d in check_pdf(pdf)]
+
+
+def check_epubs(epubs: list[Path], browser_checks: bool = True) -> list[Diagnostic]:
+    results = validate.epubcheck(epubs)
+    for epub in epubs:
+        results += validate.ace(epub)
+    return results
+
+
+def check_pages(pages: list[Path], browser_checks: bool = True) -> list[Diagnostic]:
+    """The Nu HTML Checker; with ``browser_checks``, axe and overflow in Chromium too."""
+    results = validate.nu_html_check(pages, warnings=False)
+    if browser_checks:
+        with validate.chromium() as browser:
+            results += validate.axe(pages, browser=browser)
+            for page in pages:
+                results += validate.overflow(page, browser=browser)
+    return results
+
+
+def format_files(out_dir: Path, output) -> list[Path]:
+    """The files one output of a format left in out_dir (for a folder: its pages)."""
+    if not output.listed:
+        return sorted(out_dir.glob("*/" + output.path.format(slug="*")))
+    suffix = Path(output.listed).suffix
+    return sorted(p for folder in out_dir.glob("*/" + output.path) if folder.is_dir()
+                  for p in folder.rglob("*" + suffix))
+
+
 def check_tree(out_dir: Path, browser_checks: bool = True) -> list[Diagnostic]:
+    """Each format's validators over the files of that format, and the catalog's page."""
+    from importlib import import_module
+
+    from .catalog import CATALOG_PAGES
+    from .writers import formats
+
     out_dir = Path(out_dir)
-    epubs = sorted(out_dir.glob("*/*.epub"))
-    pages = sorted(p for p in out_dir.rglob("*.html") if not any(
-        part.startswith(".") for part in p.relative_to(out_dir).parts))
-    pdfs = sorted(out_dir.glob("*/*.pdf"))
+    jobs: dict[str, list[Path]] = {}
+    for record in formats().values():
+        files = [f for output in record.outputs for f in format_files(out_dir, output)]
+        for validator in record.validators:
+            jobs.setdefault(validator, []).extend(files)
+    catalog = [out_dir / name for name in CATALOG_PAGES if (out_dir / name).is_file()]
+    jobs.setdefault("pipeline.check:check_pages", []).extend(catalog)
     results: list[Diagnostic] = []
-    if epubs:
-        results += validate.epubcheck(epubs)
-        for epub in epubs:
-            results += validate.ace(epub)
-    if pages:
-        results += validate.nu_html_check(pages, warnings=False)
-        if browser_checks:
-            with validate.chromium() as browser:
-                results += validate.axe(pages, browser=browser)
-                for page in pages:
-                    results += validate.overflow(page, browser=browser)
-    for pdf in pdfs:
-        results += check_pdf(pdf)
+    for validator, files in jobs.items():
+        if files:
+            module, _, function = validator.partition(":")
+            results += getattr(import_module(module), function)(sorted(files), browser_checks)
     return results

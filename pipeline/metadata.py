@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import difflib
+from dataclasses import replace
 from pathlib import Path
 
 import yaml
@@ -31,8 +32,12 @@ def _fail(path, line, code, message):
     return PipelineError(Diagnostic(str(path), line, code, ERROR, message))
 
 
-def parse(text: str, path: Path | str, first_line: int = 1) -> dict:
-    """Parse and check a YAML mapping; errors carry the file and line."""
+def parse(text: str, path: Path | str, first_line: int = 1, checks: dict | None = None) -> dict:
+    """Parse and check a YAML mapping; errors carry the file and line.
+
+    ``checks`` ({key: parser}, the formats' options: ``pipeline.writers.option_checks``)
+    also checks those values, so a bad print option is reported here, at its line, rather
+    than by the writer."""
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
         data = yaml.safe_load(text)
@@ -60,10 +65,16 @@ def parse(text: str, path: Path | str, first_line: int = 1) -> dict:
             want = " or ".join(sorted({t.__name__ for t in SCHEMA[key]}))
             raise _fail(path, line, "E-META-TYPE",
                         f"`{key}` must be {want}, not {type(value).__name__}")
+        if checks and key in checks:
+            try:
+                checks[key](value)
+            except PipelineError as exc:
+                raise PipelineError(*(replace(d, path=str(path), line=line)
+                                      for d in exc.diagnostics)) from None
     return data
 
 
-def load_sidecar(path: Path) -> dict:
+def load_sidecar(path: Path, checks: dict | None = None) -> dict:
     if not path.exists():
         return {}
-    return parse(path.read_text(encoding="utf-8"), path)
+    return parse(path.read_text(encoding="utf-8"), path, checks=checks)

@@ -1,28 +1,48 @@
 """Writers: pure functions from a Document (and options) to the bytes of one edition.
 
-Adding a format is one module and one entry here.  Writers never touch the file system
-apart from reading package data; the build writes what they return.
+Every module here that defines ``FORMAT = Format(...)`` (see base.py) is an output format;
+``formats()`` finds them, and the build, the catalog, `pipeline check`, the CLI and
+`pipeline formats` iterate that, so adding a format is adding one module.  Writers never
+touch the file system apart from reading package data; the build writes what they return.
 """
 from __future__ import annotations
 
+import pkgutil
+from dataclasses import replace
+from functools import cache
 from importlib import import_module
 
-# format -> [(module, function, output name)].  A writer returns bytes for one file, a
-# dict {relative path: bytes} for a folder, or None when it has nothing to write for
-# this document (e.g. a multi-page site for a text without chapters).
-WRITERS = {
-    "html": [("pipeline.writers.html", "write_html", "{slug}.html"),
-             ("pipeline.writers.html", "write_html_pages", "html")],
-    "epub": [("pipeline.writers.epub", "write_epub", "{slug}.epub")],
-    "pdf": [("pipeline.writers.pdf", "write_pdf", "{slug}.pdf")],
-}
-FORMATS = tuple(WRITERS)
+from .base import Format, Output
+
+__all__ = ["Format", "Output", "formats", "format_names", "option_checks", "writers_for"]
 
 
-def writers_for(fmt: str):
-    return [(getattr(import_module(m), f), name) for m, f, name in WRITERS[fmt]]
+@cache
+def formats() -> dict[str, Format]:
+    """{name: Format} of every format module in this package, in build order."""
+    found = []
+    for info in pkgutil.iter_modules(__path__):
+        module = import_module(f"{__name__}.{info.name}")
+        record = getattr(module, "FORMAT", None)
+        if isinstance(record, Format):
+            found.append(replace(record, module=module.__name__))
+    found.sort(key=lambda f: (f.rank, f.name))
+    names = [f.name for f in found]
+    clash = {n for n in names if names.count(n) > 1}
+    if clash:
+        raise RuntimeError(f"two writer modules define the format {sorted(clash)[0]!r}")
+    return {f.name: f for f in found}
 
 
-def get_writer(fmt: str):
-    """The main writer of a format (the one producing <slug>.<fmt>)."""
-    return writers_for(fmt)[0][0]
+def format_names() -> tuple[str, ...]:
+    return tuple(formats())
+
+
+def option_checks() -> dict:
+    """{metadata key: parser} of every format's options, for ``pipeline.metadata.parse``."""
+    return {key: check for record in formats().values() for key, check in record.options.items()}
+
+
+def writers_for(fmt: str) -> list[tuple]:
+    """[(writer function, output name pattern)] of one format."""
+    return [(o.write, o.path) for o in formats()[fmt].outputs]

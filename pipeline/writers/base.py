@@ -1,10 +1,51 @@
-"""What the writers share: templates, stylesheets, and body serialization."""
+"""What the writers share: the format record, templates, stylesheets, body serialization."""
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
+from typing import Any
 
 from lxml import etree
+
+
+@dataclass(frozen=True)
+class Output:
+    """One file a format writes into output/<slug>/, or one folder of files."""
+    path: str                  # "{slug}.epub"; a folder's name ("html") when ``listed`` is set
+    write: Callable[..., Any]  # (doc, options) -> bytes, {relative path: bytes}, or None:
+                               # nothing for this document (an old output is then removed)
+    label: str                 # how the catalog names it
+    media_type: str
+    kind: str = ""             # the catalog's name for it (default: the format's name)
+    listed: str = ""           # for a folder, the page that stands for it ("html/index.html")
+    rank: int = 50             # its place in the catalog's list of editions (lowest first)
+
+
+@dataclass(frozen=True)
+class Format:
+    """Everything the build, the catalog, `check`, the CLI and the docs know of one format.
+
+    A module of this package that defines ``FORMAT = Format(...)`` is a format: nothing else
+    has to name it (see ``pipeline.writers.formats``).
+    """
+    name: str                             # --formats, `make NAME`, the build state
+    outputs: tuple[Output, ...]
+    about: str = ""                       # one line for `pipeline formats` and --help
+    depends: tuple[str, ...] = ()         # package files (globs under pipeline/) beside its
+                                          # own module that its output depends on
+    tools: tuple[str, ...] = ()           # distributions whose versions change its output
+    validators: tuple[str, ...] = ()      # "module:function", (files, browser_checks) ->
+                                          # [Diagnostic], run by `pipeline check`
+    options: dict[str, Callable[[Any], Any]] = field(default_factory=dict)
+                                          # metadata key -> parser, raising PipelineError
+                                          # with what to write instead; run on the
+                                          # metadata when it is read (pipeline.metadata)
+    pages: Callable[[bytes], int | None] | None = None   # page count for the build summary
+    warm: Callable[[], Any] | None = None  # run once before the build forks its workers
+    rank: int = 50                        # build order (lowest first)
+    module: str = ""                      # set by the registry: the module that defines it
 
 DATA = resources.files("pipeline") / "data"
 

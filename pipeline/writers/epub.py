@@ -22,7 +22,7 @@ from lxml import etree
 
 from .. import cover as covers
 from ..document import UUID_NAMESPACE, text_of
-from .base import css, note_id, note_refs, render, verse_lines
+from .base import Format, Output, css, note_id, note_refs, render, verse_lines
 
 OPS = "http://www.idpf.org/2007/ops"
 EPUB_TYPE = f"{{{OPS}}}type"
@@ -449,3 +449,12 @@ def repack(data: bytes) -> bytes:
             info.external_attr = 0o644 << 16
             dst.writestr(info, src.read(name))
     return out.getvalue()
+
+
+FORMAT = Format(
+    "epub", rank=2,
+    about="the e-book edition: EPUB 3, a file per chapter, pop-up notes, a cover",
+    outputs=(Output("{slug}.epub", write_epub, "EPUB e-book", "application/epub+zip", rank=1),),
+    depends=("cover.py", "fonts.py", "data/css/epub.css", "data/templates/epub*"),
+    tools=("ebooklib", "pillow", "fontpkg-literata"),
+    validators=("pipeline.check:check_epubs",))

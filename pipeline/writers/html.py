@@ -12,7 +12,7 @@ import re
 
 from lxml import etree
 
-from .base import css, note_id, note_refs, render
+from .base import Format, Output, css, note_id, note_refs, render
 
 HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
 # Interface words, by language; anything else falls back to English.
@@ -216,3 +216,14 @@ def write_html_pages(doc, options=None) -> dict[str, bytes] | None:
             next=chapters[i + 1] if i + 1 < len(chapters) else None,
             page_name=page_name, **ctx).encode("utf-8")
     return files
+
+
+FORMAT = Format(
+    "html", rank=1,
+    about="the web edition: one self-contained page; for texts with chapters, a page per chapter",
+    outputs=(Output("{slug}.html", write_html, "Web page", "text/html", rank=3),
+             Output("html", write_html_pages, "Web, a page per chapter", "text/html",
+                    kind="site", listed="html/index.html", rank=4)),
+    depends=("data/css/web.css", "data/templates/html*"),
+    tools=("Jinja2",),
+    validators=("pipeline.check:check_pages",))

@@ -19,7 +19,7 @@ from lxml import etree
 from .. import fonts
 from ..diagnostics import error
 from . import pdf_parts as parts
-from .base import css, note_id, note_refs, render, to_html, verse_lines
+from .base import Format, Output, css, note_id, note_refs, render, to_html, verse_lines
 
 # Trim sizes: (width, height) in mm, body font size in pt.
 TRIMS = {
@@ -50,18 +50,26 @@ class PdfOptions:
 
     @classmethod
     def from_meta(cls, meta: dict) -> PdfOptions:
-        trim = str(meta.get("trim") or "a5").lower().replace("×", "x").replace(" ", "")
-        if trim not in TRIMS:
-            raise error("<metadata>", None, "E-PDF-TRIM",
-                        f"unknown trim `{meta.get('trim')}`; use one of {', '.join(TRIMS)}")
-        start = str(meta.get("chapter-start") or "auto").lower()
-        if start not in STARTS:
-            raise error("<metadata>", None, "E-PDF-START",
-                        f"chapter-start must be one of {', '.join(STARTS)}, not `{start}`")
-        return cls(trim=trim, bleed_mm=parse_bleed(meta.get("bleed")),
+        return cls(trim=parse_trim(meta.get("trim")), bleed_mm=parse_bleed(meta.get("bleed")),
                    crop_marks=truthy(meta.get("crop-marks")),
-                   even_pages=truthy(meta.get("even-pages")), chapter_start=start,
+                   even_pages=truthy(meta.get("even-pages")),
+                   chapter_start=parse_start(meta.get("chapter-start")),
                    pdf_a=truthy(meta.get("pdf-a")), parts=parse_parts(meta.get("pdf-parts")))
+
+
+def parse_trim(value) -> str:
+    trim = str(value or "a5").lower().replace("×", "x").replace(" ", "")
+    if trim not in TRIMS:
+        raise error("<metadata>", None, "E-PDF-TRIM", f"unknown trim `{value}`; use one of {', '.join(TRIMS)}")
+    return trim
+
+
+def parse_start(value) -> str:
+    start = str(value or "auto").lower()
+    if start not in STARTS:
+        raise error("<metadata>", None, "E-PDF-START",
+                    f"chapter-start must be one of {', '.join(STARTS)}, not `{start}`")
+    return start
 
 
 def truthy(value) -> bool:
@@ -522,3 +530,27 @@ def declare_ua(document) -> None:
         return rdf.replace(b"</rdf:RDF>", ua + b"</rdf:RDF>")
 
     metadata.generate_rdf_metadata = with_ua
+
+
+def page_count(pdf: bytes) -> int | None:
+    import io
+
+    from pypdf import PdfReader
+
+    try:
+        return len(PdfReader(io.BytesIO(pdf)).pages)
+    except Exception:           # the count is for the build's summary only
+        return None
+
+
+FORMAT = Format(
+    "pdf", rank=3,
+    about="the print edition: a tagged PDF laid out by WeasyPrint (trim, bleed, crop marks…)",
+    outputs=(Output("{slug}.pdf", write_pdf, "PDF for print", "application/pdf", rank=2),),
+    depends=("writers/pdf_parts.py", "fonts.py", "data/css/print.css", "data/templates/pdf*"),
+    tools=("weasyprint", "pikepdf", "fontpkg-literata"),
+    validators=("pipeline.check:check_pdfs",),
+    # Checked when the metadata is read, so a bad value is reported at its line.
+    options={"trim": parse_trim, "chapter-start": parse_start, "bleed": parse_bleed,
+             "pdf-parts": parse_parts},
+    pages=page_count, warm=fonts.faces)
