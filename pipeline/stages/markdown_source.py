@@ -54,16 +54,17 @@ def title_block(body: str) -> tuple[dict, str]:
     if not m:
         return {}, body
     fields = [" ".join(f.split()) for f in re.split(r"(?m)^%", m.group(0))[1:]]
-    meta = {k: v for k, v in zip(("title", "author", "date"), fields) if v}
-    if "author" in meta and ";" in meta["author"]:
-        meta["author"] = [a.strip() for a in meta["author"].split(";") if a.strip()]
+    meta: dict[str, str | list[str]] = {k: v for k, v in zip(("title", "author", "date"), fields) if v}
+    author = meta.get("author")
+    if isinstance(author, str) and ";" in author:
+        meta["author"] = [a.strip() for a in author.split(";") if a.strip()]
     return meta, body[m.end():]
 
 
 def _pos(attr) -> tuple[int, int, int, int] | None:
     value = dict(attr[2]).get("data-pos", "")
     m = POS.search(value.rsplit("@", 1)[-1])
-    return tuple(int(g) for g in m.groups()) if m else None
+    return (int(m[1]), int(m[2]), int(m[3]), int(m[4])) if m else None
 
 
 def _column_index(line: str, col: int) -> int:
@@ -149,14 +150,17 @@ def _take_title(blocks, lines: list[str]) -> str | None:
             sum(h["c"][0] == 1 for h in heads) != 1 or len(heads) < 2 or not _pos(first["c"][1]):
         return None
     title = stringify(first["c"][2])
-    l1, _, l2, c2 = _pos(first["c"][1])
+    pos = _pos(first["c"][1])
+    assert pos is not None          # checked above
+    l1, _, l2, c2 = pos
     last = l2 - 1 if c2 == 1 else l2
     if not title or last < l1:
         return None
     for h in heads:
-        if h is first or not _pos(h["c"][1]):
+        where = _pos(h["c"][1])
+        if h is first or not where:
             continue
-        n = _pos(h["c"][1])[0]
+        n = where[0]
         line = lines[n - 1]
         if re.match(r" {0,3}##", line):
             lines[n - 1] = line.replace("#", "", 1)
