@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import os
 import posixpath
 import re
 import uuid
@@ -20,7 +19,7 @@ from pathlib import Path
 
 from lxml import etree
 
-from .document import UUID_NAMESPACE, Document, split_front_matter
+from .document import UUID_NAMESPACE, Document, source_date_epoch, split_front_matter
 
 MARKDOWN = ("md", "{slug}.md", "Markdown text", "text/markdown", False)
 LANGUAGES = {"en": "English", "fr": "French", "de": "German", "es": "Spanish", "it": "Italian",
@@ -180,11 +179,11 @@ def _timestamp(entry: Entry) -> str:
 
 
 def _feed_updated(entries: list[Entry]) -> str:
-    epoch = os.environ.get("SOURCE_DATE_EPOCH", "")
-    if epoch.isdigit():
+    epoch = source_date_epoch()
+    if epoch is not None:
         import datetime as dt
 
-        return dt.datetime.fromtimestamp(int(epoch), dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return dt.datetime.fromtimestamp(epoch, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     return max((_timestamp(e) for e in entries), default="1980-01-01T00:00:00Z")
 
 

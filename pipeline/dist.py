@@ -14,7 +14,6 @@ import argparse
 import gzip
 import hashlib
 import io
-import os
 import sys
 import tarfile
 from pathlib import Path
@@ -23,8 +22,10 @@ DEFAULT_EPOCH = 315532800   # 1980-01-01T00:00:00Z
 
 
 def _epoch() -> int:
-    value = os.environ.get("SOURCE_DATE_EPOCH", "")
-    return int(value) if value.isdigit() else DEFAULT_EPOCH
+    from .document import source_date_epoch
+
+    epoch = source_date_epoch()
+    return DEFAULT_EPOCH if epoch is None else epoch
 
 
 def default_version() -> str:

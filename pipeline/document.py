@@ -27,6 +27,15 @@ PANDOC_ARGS = ["--section-divs", "--wrap=none", "--syntax-highlighting=none"]
 UUID_NAMESPACE = uuid.UUID("9b7e2d4c-3f1a-5e8b-a6d0-7c1f2e3d4b5a")
 
 
+HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
+
+
+def source_date_epoch() -> int | None:
+    """SOURCE_DATE_EPOCH, the one reading of it: a build's fixed time, when one is given."""
+    value = os.environ.get("SOURCE_DATE_EPOCH", "")
+    return int(value) if value.isdigit() else None
+
+
 def split_front_matter(markdown: str) -> tuple[dict, str]:
     m = FRONT_MATTER.match(markdown)
     if not m:
@@ -122,7 +131,7 @@ class Document:
             section.getparent().remove(section)
         return cls(slug=slug, meta=meta, body=root, notes=notes, source_name=source_name,
                    base_dir=base_dir,
-                   date_given=bool(meta.get("date") or os.environ.get("SOURCE_DATE_EPOCH")))
+                   date_given=bool(meta.get("date") or source_date_epoch() is not None))
 
     # -- metadata -----------------------------------------------------------------
     @property
@@ -166,16 +175,16 @@ class Document:
             m = re.search(r"\b(1[5-9]\d\d|20\d\d)\b", str(value))
             if m:
                 return _dt.datetime(int(m.group(1)), 1, 1)
-        epoch = os.environ.get("SOURCE_DATE_EPOCH")
-        if epoch and epoch.isdigit():
-            return _dt.datetime.fromtimestamp(int(epoch), _dt.UTC).replace(tzinfo=None)
+        epoch = source_date_epoch()
+        if epoch is not None:
+            return _dt.datetime.fromtimestamp(epoch, _dt.UTC).replace(tzinfo=None)
         return _dt.datetime(1980, 1, 1)
 
     # -- structure ----------------------------------------------------------------
     @cached_property
     def headings(self) -> list[Heading]:
         out = []
-        for h in self.body.iter("h1", "h2", "h3", "h4", "h5", "h6"):
+        for h in self.body.iter(*HEADINGS):
             section = h.getparent()
             hid = section.get("id") if section.tag == "section" else h.get("id")
             out.append(Heading(hid or "", text_of(h), int(h.tag[1])))
@@ -315,7 +324,6 @@ def _drop_keep_tail(el) -> None:
     parent.remove(el)
 
 
-HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
 # A reading unit (an EPUB file, a web page) larger than this is split at the next level.
 MAX_UNIT_CHARS = 60_000
 

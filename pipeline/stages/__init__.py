@@ -19,9 +19,8 @@ from ..safety import sanitize_markdown
 from .lossless import check_lossless
 from .markup import Markers
 
-# Source kinds: plain text goes through structure detection; Markdown keeps its own;
-# other document formats are read by pandoc into Markdown first.
-TEXT_SUFFIXES = {".txt", ".text", ""}
+# Source kinds: plain text (anything else) goes through structure detection; Markdown
+# keeps its own; other document formats are read by pandoc into Markdown first.
 MARKDOWN_SUFFIXES = {".md", ".markdown"}
 PANDOC_SUFFIXES = {".docx": "docx", ".odt": "odt", ".html": "html", ".htm": "html",
                    ".rst": "rst", ".epub": "epub"}

@@ -35,10 +35,5 @@ def escape_line_start(line: str) -> str:
     return line
 
 
-def escape(text: str) -> str:
-    """Escape one paragraph of plain text (lines joined by spaces) for Markdown."""
-    return escape_line_start(escape_inline(text))
-
-
 def escape_heading(text: str) -> str:
     return escape_inline(text).replace("#", "\\#")

@@ -21,13 +21,12 @@ from pathlib import Path
 from lxml import etree
 
 from .. import cover as covers
-from ..document import UUID_NAMESPACE, text_of
+from ..document import HEADINGS, UUID_NAMESPACE, text_of
 from .base import Format, Output, css, note_id, note_refs, render, verse_lines
 
 OPS = "http://www.idpf.org/2007/ops"
 EPUB_TYPE = f"{{{OPS}}}type"
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)
-HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
 BLOCKS = {"p", "div", "blockquote", "ul", "ol", "dl", "table", "pre", "figure", "hr", *HEADINGS}
 ROLES = {"part": "doc-part", "chapter": "doc-chapter"}
 CONFORMS_TO = "EPUB Accessibility 1.1 - WCAG 2.2 Level AA"

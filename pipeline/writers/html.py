@@ -12,9 +12,9 @@ import re
 
 from lxml import etree
 
+from ..document import HEADINGS
 from .base import Format, Output, css, note_id, note_refs, render
 
-HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
 # Interface words, by language; anything else falls back to English.
 LABELS = {
     "en": {"skip": "Skip to the text", "contents": "Contents", "notes": "Notes",

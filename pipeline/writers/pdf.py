@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from lxml import etree
 
 from .. import fonts
+from ..document import HEADINGS
 from ..diagnostics import error
 from . import pdf_parts as parts
 from .base import Format, Output, css, note_id, note_refs, render, to_html, verse_lines
@@ -31,7 +32,6 @@ TRIMS = {
 GUTTER = ((150, 0), (300, 2), (500, 4), (700, 6), (10**9, 8))
 CHARS_PER_PAGE = 2300     # at A5/10 pt with notes and headings; scaled by text area
 LINE_CHARS = 66           # in a line at A5/10 pt (a stanza's space after counts as a line)
-HEADING_TAGS = ("h1", "h2", "h3", "h4", "h5", "h6")
 STARTS = ("auto", "right", "any", "run")    # where a chapter opens: see openings()
 PART_PAGES = 40           # a part this long on average may cost a blank page to open right
 TOC_ENTRIES = 80          # about three pages of contents; past that, parts alone are listed
@@ -308,17 +308,17 @@ def split_verse(body) -> None:
 def mark_structure(doc, body, options: PdfOptions) -> list[dict]:
     """Class the sections (part/chapter) and headings; return the contents entries."""
     kinds = {c.id: c.kind for c in doc.chapters}
-    levels = [int(h.tag[1]) for h in body.iter(*HEADING_TAGS)]
+    levels = [int(h.tag[1]) for h in body.iter(*HEADINGS)]
     top = min(levels, default=1)
     entries = []
-    for h in body.iter(*HEADING_TAGS):
+    for h in body.iter(*HEADINGS):
         section = h.getparent()
         title = heading_text(h)
         h.set("data-title", title)
         h.set("data-running", running_head(title, options))
         classes = [f"bookmark{int(h.tag[1]) - top + 1}"]
         kind = kinds.get(section.get("id")) if section.tag == "section" else None
-        if kind in {"part", "chapter"} and h is next(section.iter(*HEADING_TAGS)):
+        if kind in {"part", "chapter"} and h is next(section.iter(*HEADINGS)):
             section.set("class", f"{section.get('class', '')} {kind}".strip())
             classes.append(f"{kind}-title")
             entries.append({"id": section.get("id"), "title": title, "kind": kind})
