@@ -57,12 +57,12 @@ def faces() -> list[Face]:
     return result
 
 
-def _instantiate(src: Path, weight: int, target: Path) -> None:
+def _instantiate(src: Path, weight: int, target: Path, axes=None) -> None:
     from fontTools.ttLib import TTFont
     from fontTools.varLib import instancer
 
     font = instancer.instantiateVariableFont(
-        TTFont(src, recalcTimestamp=False), {"wght": weight, "opsz": TEXT_OPSZ},
+        TTFont(src, recalcTimestamp=False), axes or {"wght": weight, "opsz": TEXT_OPSZ},
         updateFontNames=True)
     # The cut is the same whenever it is made: keep the source font's own timestamp.
     font.recalcTimestamp = False
@@ -70,3 +70,45 @@ def _instantiate(src: Path, weight: int, target: Path) -> None:
     tmp = target.with_suffix(f".{os.getpid()}.tmp")
     font.save(tmp)
     os.replace(tmp, target)
+
+
+# -- scripts Literata lacks -----------------------------------------------------------
+# Each script's typeface from PyPI: (package, family, designer, files by style).  A
+# variable font is cut into static weights like Literata; a static one is copied.
+SCRIPT_FONTS = {
+    "Arab": ("fontpkg_amiri", "Amiri", "Khaled Hosny", {
+        "regular": ("Amiri-Regular.ttf", 400, "normal"), "italic": ("Amiri-Italic.ttf", 400, "italic"),
+        "bold": ("Amiri-Bold.ttf", 700, "normal"), "bolditalic": ("Amiri-BoldItalic.ttf", 700, "italic")}),
+    "Hebr": ("fontpkg_frank_ruhl_libre", "Frank Ruhl Libre", "Yanek Iontef", {
+        "regular": ("FrankRuhlLibre[wght].ttf", 400, "normal"),
+        "bold": ("FrankRuhlLibre[wght].ttf", 700, "normal")}),
+}
+LANGUAGE_SCRIPT = {"ar": "Arab", "fa": "Arab", "ur": "Arab", "ps": "Arab", "ckb": "Arab",
+                   "sd": "Arab", "ug": "Arab", "he": "Hebr", "yi": "Hebr"}
+
+
+def script_font(language: str) -> tuple[str, str, list[Face]] | None:
+    """(family, designer, faces) of the typeface for the language's script, if Literata
+    lacks it; the faces are cached beside Literata's (the only fonts a PDF may load)."""
+    script = LANGUAGE_SCRIPT.get(language.split("-")[0].lower())
+    if not script:
+        return None
+    import importlib
+    import shutil
+
+    package, family, designer, styles = SCRIPT_FONTS[script]
+    root = importlib.import_module(package).ROOT / "files"
+    out_dir = cache_dir() / fingerprint()
+    result = []
+    for name, (src, weight, style) in styles.items():
+        target = out_dir / f"{family.replace(' ', '')}-{name}.ttf"
+        if not target.exists():
+            if "[" in src:
+                _instantiate(root / src, weight, target, {"wght": weight})
+            else:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                tmp = target.with_suffix(f".{os.getpid()}.tmp")
+                shutil.copyfile(root / src, tmp)
+                os.replace(tmp, target)
+        result.append(Face(target, weight, style))
+    return family, designer, result

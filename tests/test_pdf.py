@@ -599,14 +599,18 @@ def test_inside_margin_grows_with_page_count():
 
     from pipeline.writers.pdf import PdfOptions, page_css
 
-    def inside_mm(chars: int) -> float:
+    def inside_mm(chars: int, direction="ltr") -> float:
         body = etree.fromstring(f"<div><p>{'word ' * (chars // 5)}</p></div>")
-        doc = SimpleNamespace(body=body, notes={}, chapters=[], title="T", language="en")
+        doc = SimpleNamespace(body=body, notes={}, chapters=[], title="T", language="en",
+                              direction=direction)
         css = page_css(doc, PdfOptions())
-        return float(re.search(r"@page :right \{ margin-left: ([\d.]+)mm", css).group(1))
+        left, right = re.search(r"@page :right \{ margin-left: ([\d.]+)mm; margin-right: ([\d.]+)mm",
+                                css).groups()
+        return float(left if direction == "ltr" else right)   # rtl: bound on the right
 
     margins = [inside_mm(n) for n in (50_000, 500_000, 1_000_000, 3_000_000)]
     assert margins == sorted(margins) and margins[-1] - margins[0] >= 6, margins
+    assert [inside_mm(n, "rtl") for n in (50_000, 3_000_000)] == [margins[0], margins[-1]]
 
 
 def test_lost_notes_are_detected_and_set_in_the_text():

@@ -233,3 +233,61 @@ def test_markdown_title_from_its_heading_or_title_block():
     assert "%" not in md and "Body." in md
     _, meta, _ = normalize(Path("y.md"), raw=b"---\nauthor: X\n---\n\n# Only\n\nText.\n\n## Two\n")
     assert "title" not in meta        # front matter speaks for the document
+
+
+# -- right-to-left scripts ----------------------------------------------------------------
+PERSIAN = """\
+# راهنمای پروژه
+
+این پروژه یک ابزار ساده برای تبدیل متن به کتاب است. شما می‌توانید متن خود را در پوشه بگذارید و کتاب را بسازید. هر فصل کتاب یک صفحه جداگانه دارد و فهرست مطالب به صورت خودکار ساخته می‌شود.
+
+## نصب
+
+برای نصب این ابزار کافی است دستور زیر را اجرا کنید و منتظر بمانید تا همه بسته‌ها نصب شوند. سپس می‌توانید کتاب خود را بسازید و آن را "با دوستان" خود به اشتراک بگذارید.
+"""
+HEBREW = """\
+# מדריך הפרויקט
+
+זהו כלי פשוט להמרת טקסט לספר. אפשר לשים את הטקסט בתיקייה ולבנות את הספר. לכל פרק בספר יש עמוד נפרד ותוכן העניינים נבנה באופן אוטומטי בכל פעם שבונים את הספר מחדש.
+
+## התקנה
+
+כדי להתקין את הכלי יש להריץ את הפקודה הבאה ולחכות עד שכל החבילות יותקנו. אחר כך אפשר לבנות את הספר ולשתף אותו עם "חברים" ועם כל מי שרוצה לקרוא אותו.
+"""
+
+
+@pytest.fixture(scope="module")
+def rtl(tmp_path_factory) -> Path:
+    src = tmp_path_factory.mktemp("rtl-src")
+    (src / "fa.md").write_text(PERSIAN)
+    (src / "he.md").write_text(HEBREW)
+    out = tmp_path_factory.mktemp("rtl-out")
+    run_pipeline("build", src / "fa.md", src / "he.md", "-o", out)
+    return out
+
+
+@pytest.mark.parametrize("lang, title, font, skip", [
+    ("fa", "راهنمای پروژه", "Amiri", "پرش به متن"),
+    ("he", "מדריך הפרויקט", "Frank-Ruhl-Libre", "דילוג לטקסט")])
+def test_right_to_left_in_every_edition(rtl, lang, title, font, skip):
+    import pikepdf
+    import subprocess
+
+    folder = rtl / lang
+    page = lxml_html.fromstring((folder / f"{lang}.html").read_bytes())
+    assert (page.get("lang"), page.get("dir")) == (lang, "rtl")
+    assert page.findtext(".//title").startswith(title) and skip in page.text_content()
+    book = zipfile.ZipFile(folder / f"{lang}.epub")
+    _, _, package = opf(folder / f"{lang}.epub")
+    assert package.find(".//opf:spine", NS).get("page-progression-direction") == "rtl"
+    assert package.findtext(".//dc:language", namespaces=NS) == lang
+    chapter = etree.fromstring(book.read("EPUB/chapter-0001.xhtml"))
+    assert chapter.get("dir") == "rtl"
+    pdf = pikepdf.open(folder / f"{lang}.pdf")
+    assert str(pdf.Root.ViewerPreferences.Direction) == "/R2L"
+    fonts = subprocess.run(["pdffonts", folder / f"{lang}.pdf"], capture_output=True,
+                           text=True, check=True).stdout
+    assert font in fonts
+    text = subprocess.run(["pdftotext", folder / f"{lang}.pdf", "-"], capture_output=True,
+                          text=True, check=True).stdout
+    assert f"and in {font.replace('-', ' ')}" in " ".join(text.split())

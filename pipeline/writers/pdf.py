@@ -170,13 +170,15 @@ def page_css(doc, options: PdfOptions) -> str:
     bleed = f"bleed: {options.bleed_mm:g}mm;" if options.bleed_mm else ""
     marks = "marks: crop;" if options.crop_marks else ""
     part, chapter = openings(doc, options)
+    # A right-to-left book is bound on the right: its gutter is on the other side.
+    left, right = (inside, outside) if doc.direction == "rtl" else (outside, inside)
     return f"""
 html {{ font-size: {size}pt; font-family: {fonts.FAMILY}, {fallback_family(doc.language)}serif; }}
 @page {{ size: {width}mm {height}mm; margin: {top:.1f}mm {outside:.1f}mm {bottom:.1f}mm {inside:.1f}mm;
         {bleed} {marks} }}
-@page :left {{ margin-left: {outside:.1f}mm; margin-right: {inside:.1f}mm;
+@page :left {{ margin-left: {left:.1f}mm; margin-right: {right:.1f}mm;
         @top-center {{ content: {css_string(running_head(doc.title, options))}; }} }}
-@page :right {{ margin-left: {inside:.1f}mm; margin-right: {outside:.1f}mm; }}
+@page :right {{ margin-left: {right:.1f}mm; margin-right: {left:.1f}mm; }}
 .part {{ break-before: {"right" if part == "right" else "page"}; }}
 .part-title {{ padding-top: {height * 0.25:.0f}mm; }}
 .title-page {{ padding-top: {height * 0.14:.0f}mm; }}
@@ -199,18 +201,24 @@ def running_head(title: str, options: PdfOptions) -> str:
 
 
 def fallback_family(language: str) -> str:
-    """A serif for scripts Literata lacks (Debian's Noto CJK), in the text's own variant."""
+    """A serif for scripts Literata lacks (Debian's Noto CJK, or a typeface from PyPI for
+    Arabic and Hebrew scripts), in the text's own variant."""
     lang = language.lower()
+    if fonts.LANGUAGE_SCRIPT.get(lang.split("-")[0]):
+        return f'"{fonts.script_font(lang)[0]}", '
     if lang.startswith("zh"):
         simplified = any(t in lang for t in ("hans", "-cn", "-sg"))
         return '"Noto Serif CJK SC", ' if simplified else '"Noto Serif CJK TC", '
     return {"ja": '"Noto Serif CJK JP", ', "ko": '"Noto Serif CJK KR", '}.get(lang[:2], "")
 
 
-def font_css() -> str:
+def font_css(language: str = "") -> str:
+    script = fonts.script_font(language) if language else None
+    families = [(fonts.FAMILY, fonts.faces()), *([script[0::2]] if script else [])]
     return "\n".join(
-        f'@font-face {{ font-family: "{fonts.FAMILY}"; src: url("{face.path.as_uri()}"); '
-        f"font-weight: {face.weight}; font-style: {face.style}; }}" for face in fonts.faces())
+        f'@font-face {{ font-family: "{family}"; src: url("{face.path.as_uri()}"); '
+        f"font-weight: {face.weight}; font-style: {face.style}; }}"
+        for family, faces in families for face in faces)
 
 
 # -- the body -------------------------------------------------------------------------
@@ -408,7 +416,10 @@ def imprint(doc, options: PdfOptions) -> list[tuple[str, str]]:
     if doc.date_given and not dated:      # given, or the build's SOURCE_DATE_EPOCH
         rows.append(("This edition", date_text(meta.get("date") or doc.date.date())))
     size = TRIMS[options.trim][2]
-    rows.append(("Typeface", f"Set in {fonts.FAMILY}, designed by TypeTogether, at {size:g} pt"))
+    script = fonts.script_font(doc.language)
+    also = f", and in {script[0]}, designed by {script[1]}" if script else ""
+    rows.append(("Typeface", f"Set in {fonts.FAMILY}, designed by TypeTogether, at {size:g} pt"
+                 + also))
     return rows
 
 
@@ -434,7 +445,7 @@ def page_html(doc, options: PdfOptions, entries, body: str | None, front: bool =
                   running=running and running_head(doc.title, options),
                   keywords=", ".join(map(str, subjects)) if isinstance(subjects, list) else subjects,
                   date=doc.date.strftime("%Y-%m-%dT%H:%M:%SZ"),
-                  stylesheet="\n".join([font_css(), css("base.css", "print.css"),
+                  stylesheet="\n".join([font_css(doc.language), css("base.css", "print.css"),
                                         page_css(doc, options)]))
 
 
@@ -480,7 +491,17 @@ def to_pdf(doc, options: PdfOptions, document) -> bytes:
         declare_ua(document)
     with cached_page_references():
         return document.write_pdf(pdf_variant=variant(doc, options), pdf_tags=True,
-                                  pdf_identifier=doc.identifier.encode())
+                                  pdf_identifier=doc.identifier.encode(),
+                                  finisher=bound_on_the_right if doc.direction == "rtl" else None)
+
+
+def bound_on_the_right(document, pdf) -> None:
+    """A right-to-left book: viewers show its spreads right to left (/Direction /R2L)."""
+    import pydyf
+
+    prefs = pdf.catalog.get("ViewerPreferences") or pydyf.Dictionary()
+    prefs["Direction"] = "/R2L"
+    pdf.catalog["ViewerPreferences"] = prefs
 
 
 def lay_out(html: str):
@@ -548,7 +569,7 @@ FORMAT = Format(
     about="the print edition: a tagged PDF laid out by WeasyPrint (trim, bleed, crop marks…)",
     outputs=(Output("{slug}.pdf", write_pdf, "PDF for print", "application/pdf", rank=2),),
     depends=("writers/pdf_parts.py", "fonts.py", "data/css/print.css", "data/templates/pdf*"),
-    tools=("weasyprint", "pikepdf", "fontpkg-literata"),
+    tools=("weasyprint", "pikepdf", "fontpkg-literata", "fontpkg-amiri", "fontpkg-frank-ruhl-libre"),
     validators=("pipeline.check:check_pdfs",),
     # Checked when the metadata is read, so a bad value is reported at its line.
     options={"trim": parse_trim, "chapter-start": parse_start, "bleed": parse_bleed,
