@@ -36,6 +36,15 @@ def run_pipeline(*args, cwd=ROOT, env=None, check=True) -> subprocess.CompletedP
     return proc
 
 
+@pytest.fixture(scope="module")
+def browser():
+    """One headless Chromium (Playwright on Debian's chromium) for a module's tests."""
+    from pipeline import validate
+
+    with validate.chromium() as b:
+        yield b
+
+
 @pytest.fixture(scope="session")
 def speech_build(tmp_path_factory) -> Path:
     """output/<slug>/ of a full build of the speech, built once per session."""

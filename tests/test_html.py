@@ -232,12 +232,6 @@ BROWSER_PAGES = [f"{SPEECH_SLUG}/{SPEECH_SLUG}.html", "novella/novella.html",
                  "parts/html/chapter-0001.html"]
 
 
-@pytest.fixture(scope="module")
-def browser():
-    with validate.chromium() as b:
-        yield b
-
-
 @pytest.mark.validator
 def test_axe_clean_phone_and_desktop_light_and_dark(site, browser):
     found = [d for d in validate.axe([site / p for p in BROWSER_PAGES], browser=browser)]

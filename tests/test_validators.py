@@ -281,12 +281,6 @@ def test_ace_without_a_browser_is_an_error(files, monkeypatch, tmp_path):
 
 # --- axe-core and layout in Chromium -------------------------------------------------------
 
-@pytest.fixture(scope="module")
-def browser():
-    with validate.chromium() as b:
-        yield b
-
-
 @pytest.mark.validator
 def test_axe_passes_a_good_page_everywhere(files, browser):
     assert lines(validate.axe([files["good.html"]], browser=browser)) == []

@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import copy
 import datetime as _dt
-import os
 import re
-from contextlib import contextmanager
 from dataclasses import dataclass
 
 from lxml import etree
@@ -21,6 +19,7 @@ from ..document import HEADINGS
 from ..diagnostics import error
 from . import pdf_parts as parts
 from .base import Format, Output, css, note_id, note_refs, render, to_html, verse_lines
+from .patches import cached_page_references, declare_ua, source_date
 
 # Trim sizes: (width, height) in mm, body font size in pt.
 TRIMS = {
@@ -360,20 +359,6 @@ def local_fetcher():
     return LocalFetcher(allowed_protocols={"file", "data"}, allow_redirects=False)
 
 
-@contextmanager
-def source_date(doc):
-    """fontTools stamps subset fonts with the clock unless SOURCE_DATE_EPOCH is set."""
-    saved = os.environ.get("SOURCE_DATE_EPOCH")
-    os.environ["SOURCE_DATE_EPOCH"] = str(int(doc.date.timestamp()))
-    try:
-        yield
-    finally:
-        if saved is None:
-            del os.environ["SOURCE_DATE_EPOCH"]
-        else:
-            os.environ["SOURCE_DATE_EPOCH"] = saved
-
-
 def date_text(value) -> str:
     """A date as precisely as it is given, never with an invented day or month:
     '1998-11' -> 'November 1998', '2006-08-20' -> '20 August 2006'."""
@@ -511,46 +496,10 @@ def lay_out(html: str):
                            url_fetcher=local_fetcher()).render()
 
 
-@contextmanager
-def cached_page_references():
-    """pydyf rebuilds the list of every page's reference each time WeasyPrint's tagger asks
-    for one page's: quadratic in the book (a quarter of War and Peace's PDF time, see
-    BENCHMARKS.md).  While writing, keep the list until a page is added."""
-    import pydyf
-
-    original = pydyf.PDF.page_references
-
-    def page_references(pdf):
-        count = len(pdf.pages["Kids"])
-        if getattr(pdf, "_page_references", (None,))[0] != count:
-            pdf._page_references = (count, original.fget(pdf))
-        return pdf._page_references[1]
-
-    pydyf.PDF.page_references = property(page_references)
-    try:
-        yield
-    finally:
-        pydyf.PDF.page_references = original
-
-
 def pad_to_even(document, html: str):
     """Append one blank page of the same geometry, without laying the book out again."""
     blank = lay_out(html.split("<body", 1)[0] + '<body><div class="pad"></div></body></html>')
     return document.copy([*document.pages, blank.pages[-1]])
-
-
-def declare_ua(document) -> None:
-    """PDF/A-3u output is tagged too: say in its XMP that it also follows PDF/UA-1."""
-    metadata = document.metadata
-    generate = metadata.generate_rdf_metadata
-
-    def with_ua(*args, **kwargs):
-        rdf = generate(*args, **kwargs)
-        ua = (b'<rdf:Description xmlns:pdfuaid="http://www.aiim.org/pdfua/ns/id/" '
-              b'rdf:about="" pdfuaid:part="1" />')
-        return rdf.replace(b"</rdf:RDF>", ua + b"</rdf:RDF>")
-
-    metadata.generate_rdf_metadata = with_ua
 
 
 def page_count(pdf: bytes) -> int | None:
