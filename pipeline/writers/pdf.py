@@ -203,8 +203,9 @@ def fallback_family(language: str) -> str:
     """A serif for scripts Literata lacks (Debian's Noto CJK, or a typeface from PyPI for
     Arabic and Hebrew scripts), in the text's own variant."""
     lang = language.lower()
-    if fonts.LANGUAGE_SCRIPT.get(lang.split("-")[0]):
-        return f'"{fonts.script_font(lang)[0]}", '
+    script = fonts.script_font(lang) if fonts.LANGUAGE_SCRIPT.get(lang.split("-")[0]) else None
+    if script:
+        return f'"{script[0]}", '
     if lang.startswith("zh"):
         simplified = any(t in lang for t in ("hans", "-cn", "-sg"))
         return '"Noto Serif CJK SC", ' if simplified else '"Noto Serif CJK TC", '
