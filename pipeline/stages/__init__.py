@@ -4,7 +4,10 @@ Each stage is a small function ``Draft -> Draft`` in its own module; STAGES list
 order.  ``normalize`` runs them and renders the Markdown.  Stages never reword the text:
 they only change its encoding, its markup and its typography.
 
-    decode → gutenberg → structure → typography → metadata → render
+    decode → gutenberg → structure → language → render (typography) → metadata
+
+Typography (``stages/typography.py``, ``typeset``) is applied by the renderer, block by
+block, in the text's language, around the markers that hold markup.
 """
 from __future__ import annotations
 
@@ -14,7 +17,7 @@ from pathlib import Path
 import yaml
 
 from ..diagnostics import Report
-from . import decode, gutenberg, metadata, structure, typography
+from . import decode, gutenberg, metadata, structure
 from ..safety import sanitize_markdown
 from .lossless import check_lossless
 from .markup import Markers
@@ -116,7 +119,7 @@ def _words(block):
 
 
 STAGES = [_pandoc_to_markdown, decode.run, _keep_decoded, _sanitize, _markers, gutenberg.run, structure.run,
-          _markdown, typography.run, _language, _render, metadata.run]
+          _markdown, _language, _render, metadata.run]
 
 
 def source_kind(path: Path) -> str:

@@ -186,8 +186,3 @@ def typeset(text: str, lang: str | None, markers=None) -> str:
     if lang == "fr":
         text = french_spacing(text)
     return text
-
-
-def run(draft):
-    """Typography is applied by the renderer, block by block; nothing to do here."""
-    return draft
