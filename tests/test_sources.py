@@ -291,3 +291,68 @@ def test_right_to_left_in_every_edition(rtl, lang, title, font, skip):
     text = subprocess.run(["pdftotext", folder / f"{lang}.pdf", "-"], capture_output=True,
                           text=True, check=True).stdout
     assert f"and in {font.replace('-', ' ')}" in " ".join(text.split())
+
+
+# -- lists and tables ---------------------------------------------------------------------
+LISTS = """\
+# Lists
+
+a. alpha
+b. beta
+
+7. seven
+8. eight
+
+iii. three
+iv. four
+
++---------------+---------------+
+| Cell          | Other         |
++===============+===============+
+| - item one    | Line one\\     |
+| - item two    | line two      |
+|               |               |
+|               | Para two      |
++---------------+---------------+
+
+Term
+:   Definition here.
+
+## Next
+
+More.
+"""
+
+
+@pytest.fixture(scope="module")
+def lists(tmp_path_factory) -> Path:
+    src = tmp_path_factory.mktemp("lists-src")
+    (src / "lists.md").write_text(LISTS)
+    pypandoc.convert_text(LISTS, "docx", format="markdown", outputfile=str(src / "listsdocx.docx"))
+    out = tmp_path_factory.mktemp("lists-out")
+    run_pipeline("build", src / "lists.md", src / "listsdocx.docx", "-o", out)
+    return out
+
+
+@pytest.mark.parametrize("slug", ["lists", "listsdocx"])
+def test_list_styles_and_table_cells_in_every_edition(lists, slug):
+    import subprocess
+
+    folder = lists / slug
+    book = zipfile.ZipFile(folder / f"{slug}.epub")
+    pages = [lxml_html.fromstring((folder / f"{slug}.html").read_bytes()),
+             *[lxml_html.fromstring(book.read(n)) for n in book.namelist()
+               if n.startswith("EPUB/chapter-")]]
+    for edition in (pages[:1], pages[1:]):
+        ols = [(o.get("type"), o.get("start")) for p in edition for o in p.xpath("//ol")]
+        assert ("a", None) in ols and ("1", "7") in ols and ("i", "3") in ols, ols
+        cells = [c for p in edition for c in p.xpath("//td")]
+        assert [li.text_content().strip() for li in cells[0].xpath(".//li")] == ["item one", "item two"]
+        assert cells[1].xpath(".//br") and "Para two" in cells[1].text_content()
+        assert [d.text_content().strip() for p in edition for d in p.xpath("//dd")] == ["Definition here."]
+    text = subprocess.run(["pdftotext", "-layout", folder / f"{slug}.pdf", "-"],
+                          capture_output=True, text=True, check=True).stdout
+    lines = [" ".join(line.split()) for line in text.splitlines()]
+    for item in ["a. alpha", "b. beta", "7. seven", "8. eight", "iii. three", "iv. four"]:
+        assert item in lines, item
+    assert "• item one" in lines and "Para two" in lines

@@ -129,9 +129,16 @@ def _edits(blocks, lines: list[str], lang: str) -> list[tuple[int, int, int, str
     return edits
 
 
+# A grid or simple table's rule: commonmark does not know pandoc's tables and would read
+# its dashes as prose (the Document's pandoc Markdown reader then could not see the table).
+TABLE_RULE = re.compile(r"[\s+|:=-]*[+|][\s+|:=-]*|[\s:-]*-{3,}[\s:-]*")
+
+
 def _apply(lines: list[str], edits) -> list[str]:
     lines = list(lines)
     for n, a, b, new in sorted(set(edits), reverse=True):
+        if TABLE_RULE.fullmatch(lines[n - 1]):
+            continue
         lines[n - 1] = lines[n - 1][:a] + new + lines[n - 1][b:]
     return lines
 

@@ -415,8 +415,27 @@ def prepare(doc, options: PdfOptions, as_blocks: frozenset = frozenset()):
     body = doc.body_copy()
     entries = mark_structure(doc, body, options)
     split_verse(body)
+    number_lists(body)
     floating = place_notes(body, doc.notes, longest_note(options), as_blocks)
     return body, entries, floating
+
+
+LIST_TYPES = {"a": "lower-alpha", "A": "upper-alpha", "i": "lower-roman", "I": "upper-roman",
+              "1": "decimal"}
+
+
+def number_lists(body) -> None:
+    """WeasyPrint ignores ``type`` and ``start`` on <ol>: a list numbered a., iv., or from
+    7 says so in its own style (the web and e-book editions read the attributes)."""
+    for ol in body.iter("ol"):
+        style = []
+        if ol.get("type") in LIST_TYPES:
+            style.append(f"list-style-type: {LIST_TYPES[ol.get('type')]}")
+        start = ol.get("start") or ""
+        if start.lstrip("-").isdigit() and int(start) != 1:
+            style.append(f"counter-reset: list-item {int(start) - 1}")
+        if style:
+            ol.set("style", "; ".join(style))
 
 
 def page_html(doc, options: PdfOptions, entries, body: str | None, front: bool = True,
