@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -71,7 +72,12 @@ def cmd_build(args) -> int:
             print(f"removed output/{slug}/: its source is gone", file=sys.stderr)
     progress = Progress()
     try:
-        results = build.run(sources, options, progress)
+        if args.scheduler:
+            from . import distributed
+
+            results = distributed.run(sources, options, args.scheduler, progress)
+        else:
+            results = build.run(sources, options, progress)
     finally:
         progress.stop()
     if not args.sources:
@@ -171,6 +177,9 @@ def parser() -> argparse.ArgumentParser:
                    help="stop a text whose build takes longer (default: 900)")
     b.add_argument("--memory-limit", type=int, default=6144, metavar="MIB",
                    help="memory one text's build may use (default: 6144)")
+    b.add_argument("--scheduler", default=os.environ.get("DASK_SCHEDULER_ADDRESS"), metavar="ADDRESS",
+                   help="build on the Dask cluster of this scheduler, e.g. tcp://10.0.0.5:8786 "
+                   "(default: $DASK_SCHEDULER_ADDRESS, else the local cores)")
     b.add_argument("-v", "--verbose", action="store_true", help="also show informational notes")
     b.set_defaults(func=cmd_build)
     n = sub.add_parser("normalize", help="print the normalized Markdown of one source")
