@@ -3,8 +3,8 @@
 ``render_cover(doc)`` draws a 1400 × 2100 PNG (the 2:3 shape stores and reading
 systems expect) and is deterministic: the same document gives the same bytes, so the
 e-book stays reproducible and the catalog can make thumbnails from it.
-``source_cover(doc, source_dir)`` finds the image a text names in its `cover` metadata,
-refusing anything outside the source folder.
+``source_cover(name, source_dir)`` reads the image a text names in its `cover` metadata
+(once, when the document is parsed), refusing anything outside the source folder.
 """
 from __future__ import annotations
 
@@ -24,10 +24,10 @@ IMAGE_TYPES = {".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png",
                ".gif": "image/gif", ".webp": "image/webp"}
 
 
-def source_cover(doc, source_dir: Path) -> tuple[bytes, str] | None:
+def source_cover(name: str, source_dir: Path) -> tuple[bytes, str] | None:
     """(bytes, file suffix) of the image named by `cover`, if it is a real image file
-    inside source_dir; None otherwise (the caller then draws one)."""
-    name = str(doc.meta.get("cover") or "").strip()
+    inside source_dir; None otherwise (the e-book then gets a drawn one)."""
+    name = name.strip()
     if not name:
         return None
     root = Path(source_dir).resolve()

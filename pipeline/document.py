@@ -92,6 +92,8 @@ class Document:
     notes: dict[str, etree._Element] = field(default_factory=dict)  # id -> <li>
     source_name: str = ""
     base_dir: Path | None = None             # the source's folder (its images, its cover)
+    # The source's own cover image (bytes, suffix), read here so that writers read no file.
+    cover: tuple[bytes, str] | None = None
     # Whether the edition has a real date (metadata, or SOURCE_DATE_EPOCH given by the
     # user when the document was made) rather than the fixed fallback used for timestamps.
     date_given: bool = False
@@ -129,8 +131,11 @@ class Document:
                     _drop_keep_tail(back)
                 notes[li.get("id")] = li
             section.getparent().remove(section)
+        from .cover import source_cover
+
+        cover = source_cover(str(meta.get("cover") or ""), base_dir or Path("source"))
         return cls(slug=slug, meta=meta, body=root, notes=notes, source_name=source_name,
-                   base_dir=base_dir,
+                   base_dir=base_dir, cover=cover,
                    date_given=bool(meta.get("date") or source_date_epoch() is not None))
 
     # -- metadata -----------------------------------------------------------------

@@ -16,7 +16,6 @@ import io
 import re
 import uuid
 import zipfile
-from pathlib import Path
 
 from lxml import etree
 
@@ -65,9 +64,7 @@ def write_epub(doc, options=None) -> bytes:
     _close_heading_gaps(units)
     where = {el.get("id"): u.file_name for u in units for el in u.element.iter() if el.get("id")}
 
-    source_dir = options.get("source_dir") or getattr(doc, "base_dir", None) or "source"
-    own_cover = covers.source_cover(doc, Path(source_dir))
-    image, suffix = own_cover or (covers.render_cover(doc), ".png")
+    image, suffix = doc.cover or (covers.render_cover(doc), ".png")
     cover_file = f"images/cover{suffix}"
 
     book = epub.EpubBook()
@@ -98,7 +95,7 @@ def write_epub(doc, options=None) -> bytes:
                      _unit_content(doc, u, where)) for u in units]
     colophon = page("colophon", "colophon.xhtml", "Colophon", "", "epub-colophon.xhtml",
                     translators=_list(doc.meta.get("translator")), identifier=identifier(doc),
-                    source=_source(doc), cover_generated=own_cover is None)
+                    source=_source(doc), cover_generated=doc.cover is None)
     landmarks = [("cover", cover_page.file_name, "Cover"),
                  ("titlepage", titlepage.file_name, "Title page"),
                  ("toc", "nav.xhtml#toc", "Contents"),
