@@ -21,7 +21,7 @@ from urllib.parse import quote
 from .build import (IMAGE_SUFFIXES, BuildOptions, Edition, Source, TextResult, _lost, _read_state,
                     _remove, _remove_editions, _size, _state_path, build_text, clean_leftovers,
                     plan, write_atomic, write_tree_atomic)
-from .writers import WRITERS
+from .writers import formats as format_records
 
 # The variables a build reads from its environment: the client's apply on the worker.
 ENVIRONMENT = ("SOURCE_DATE_EPOCH", "PIPELINE_PANDOC_HEAP")
@@ -126,7 +126,8 @@ def receive(source: Source, answer, options: BuildOptions) -> TextResult:
         state = {}
     else:
         for fmt in ["md", *state.keys() - {"md"}]:
-            names = [f"{slug}.md"] if fmt == "md" else [n.format(slug=slug) for *_, n in WRITERS[fmt]]
+            names = [f"{slug}.md"] if fmt == "md" else [o.path.format(slug=slug)
+                                                          for o in format_records()[fmt].outputs]
             for name in names:
                 path, data = out_dir / slug / name, files.get(name)
                 if data is None:
