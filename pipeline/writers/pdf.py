@@ -316,6 +316,7 @@ def split_verse(body) -> None:
 def mark_structure(doc, body, options: PdfOptions) -> list[dict]:
     """Class the sections (part/chapter) and headings; return the contents entries."""
     kinds = {c.id: c.kind for c in doc.chapters}
+    titles = [" ".join(c.title.split()) for c in doc.chapters if c.kind == "chapter"]
     levels = [int(h.tag[1]) for h in body.iter(*HEADINGS)]
     top = min(levels, default=1)
     entries = []
@@ -323,7 +324,13 @@ def mark_structure(doc, body, options: PdfOptions) -> list[dict]:
         section = h.getparent()
         title = heading_text(h)
         h.set("data-title", title)
-        h.set("data-running", running_head(title, options))
+        # A title several chapters share (SCENE II. in each act) is named with its part.
+        part = next((a for a in section.iterancestors("section")
+                     if kinds.get(a.get("id")) == "part"), None)
+        running = title
+        if part is not None and titles.count(title) > 1:
+            running = f"{heading_text(next(part.iter(*HEADINGS)))} · {title}"
+        h.set("data-running", running_head(running, options))
         classes = [f"bookmark{int(h.tag[1]) - top + 1}"]
         kind = kinds.get(section.get("id")) if section.tag == "section" else None
         if kind in {"part", "chapter"} and h is next(section.iter(*HEADINGS)):
