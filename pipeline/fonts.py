@@ -112,3 +112,28 @@ def script_font(language: str) -> tuple[str, str, list[Face]] | None:
                 os.replace(tmp, target)
         result.append(Face(target, weight, style))
     return family, designer, result
+
+
+def web_font(face: Face, characters: str) -> bytes:
+    """A WOFF2 subset of ``face`` holding only ``characters``, for the web edition to embed
+    so that every reader sees the book's typeface.  Cached by its characters: the same
+    page gives the same bytes."""
+    key = hashlib.sha256(f"woff2\n{face.path.name}\n{''.join(sorted(set(characters)))}".encode())
+    target = face.path.parent / f"web-{key.hexdigest()[:24]}.woff2"
+    if target.exists():
+        return target.read_bytes()
+    from fontTools import subset
+    from fontTools.ttLib import TTFont
+
+    options = subset.Options()
+    options.flavor = "woff2"
+    options.layout_features = ["*"]       # kerning, ligatures, small capitals, figures
+    font = TTFont(face.path, recalcTimestamp=False)
+    subsetter = subset.Subsetter(options)
+    subsetter.populate(text=characters)
+    subsetter.subset(font)
+    font.flavor = "woff2"
+    tmp = target.with_suffix(f".{os.getpid()}.tmp")
+    font.save(tmp)
+    os.replace(tmp, target)
+    return target.read_bytes()

@@ -15,7 +15,7 @@ from urllib.parse import urlparse
 import pytest
 from lxml import html as lxml_html
 
-from conftest import SPEECH, SPEECH_SLUG
+from conftest import SPEECH, SPEECH_SLUG, corpus_file
 from pipeline import validate
 from pipeline.diagnostics import ERROR
 from pipeline.document import Document
@@ -48,6 +48,7 @@ def site(docs, tmp_path_factory) -> Path:
         (folder / "html").mkdir(parents=True)
         (folder / f"{doc.slug}.html").write_bytes(write_html(doc))
         for rel, data in (write_html_pages(doc) or {}).items():
+            (folder / "html" / rel).parent.mkdir(parents=True, exist_ok=True)
             (folder / "html" / rel).write_bytes(data)
     return out
 
@@ -62,6 +63,70 @@ def parse(path: Path):
 
 def words(text: str) -> list[str]:
     return re.findall(r"\w+", text.casefold())
+
+
+# -- the typeface --------------------------------------------------------------------
+def test_typeface_is_embedded_and_subset(site):
+    """Every page's @font-face resolves to a WOFF2 font the page carries (the one-page
+    edition) or that sits beside it (the site): Literata, with every letter of the text."""
+    import base64
+    from io import BytesIO
+
+    from fontTools.ttLib import TTFont
+
+    for page in pages(site):
+        source = page.read_text(encoding="utf-8")
+        urls = re.findall(r'@font-face \{ font-family: "Literata"; src: url\("([^"]+)"\)', source)
+        assert len(urls) >= 2, f"{page}: regular and italic faces expected"
+        letters = {c for c in "".join(parse(page).xpath("//body//text()")) if c.isalpha()}
+        for url in urls:
+            data = base64.b64decode(url.split(",", 1)[1]) if url.startswith("data:") \
+                else (page.parent / url).read_bytes()
+            assert data[:4] == b"wOF2", f"{page}: {url[:40]} is not WOFF2"
+            font = TTFont(BytesIO(data))
+            assert font["name"].getDebugName(1).startswith("Literata")
+            assert letters <= {chr(c) for c in font.getBestCmap()}, page
+            assert len(data) < 60_000, "subset to the page's characters"
+
+
+@pytest.mark.corpus
+@pytest.mark.parametrize("name", ["hamlet", "a-dolls-house"])
+def test_play_speeches_have_their_speaker_set_apart(name):
+    """In a play every speech opening with its speaker's name is marked as a speech, the
+    name as its speaker, and the stylesheet hangs the speech under the name in small caps."""
+    markdown, _, _ = normalize(corpus_file(f"{name}.txt"))
+    page = lxml_html.fromstring(write_html(Document.from_markdown(markdown, name)))
+    opening_bold = [p for p in page.xpath("//main//p[*[1][self::strong]]")
+                    if not (p.text or "").strip()]
+    speeches = page.xpath('//main//p[contains(@class, "speech")]')
+    assert len(speeches) > 500 and len(opening_bold) == len(speeches)
+    assert all(p[0].get("class") == "speaker" for p in speeches)
+    style = "".join(page.xpath("//style/text()"))
+    assert re.search(r"p\.speech \{[^}]*text-indent: -", style)
+    assert re.search(r"\.speaker \{[^}]*all-small-caps", style)
+
+
+@pytest.mark.corpus
+def test_poems_are_one_page_per_part_with_hanging_lines():
+    """A book of short poems in parts is a page per part, not per poem; every entry of the
+    contents lands on its poem; verse lines are boxes that hang a turned line."""
+    markdown, _, _ = normalize(corpus_file("dickinson-poems.txt"))
+    doc = Document.from_markdown(markdown, "dickinson-poems")
+    files = write_html_pages(doc)
+    html_pages = {name: lxml_html.fromstring(data) for name, data in files.items()
+                  if name.endswith(".html")}
+    parts = sum(c.kind == "part" for c in doc.chapters)
+    assert len(doc.chapters) > 400 and len(html_pages) <= parts + 5
+    index = html_pages["index.html"]
+    hrefs = index.xpath('//ol[@class="toc-list"]//a/@href')
+    assert len(hrefs) == len(doc.chapters)
+    for href in hrefs:
+        name, _, fragment = href.partition("#")
+        assert name in html_pages, href
+        assert not fragment or html_pages[name].xpath(f'//*[@id="{fragment}"]'), href
+    lines = html_pages[hrefs[-1].partition("#")[0]].xpath('//div[@class="line-block"]/span[@class="verse-line"]')
+    assert lines
+    assert re.search(r"\.verse-line \{[^}]*text-indent: -", "".join(index.xpath("//style/text()")))
 
 
 # -- structure -----------------------------------------------------------------------
@@ -103,7 +168,12 @@ def test_no_external_requests(site):
         for link in root.xpath("//link"):
             assert not urlparse(link.get("href")).scheme, path
         style = "".join(root.xpath("//style/text()"))
-        assert "url(" not in style and "@import" not in style, path
+        # Only the fonts are loaded: embedded in the one page, beside the pages of the site.
+        for url in re.findall(r"url\(([^)]*)\)", style):
+            url = url.strip("\"'")
+            assert url.startswith("data:font/woff2;") or (
+                not urlparse(url).scheme and (path.parent / url).is_file()), f"{path}: {url[:40]}"
+        assert "@import" not in style, path
         for a in root.xpath("//a[@href]"):
             assert not urlparse(a.get("href")).scheme, f"{path}: {a.get('href')}"
 
@@ -140,7 +210,7 @@ def test_typography_survives(site):
     text = root.xpath("//main")[0].text_content()
     assert "“Another night,” he said" in text
     verse = root.xpath("//main//div[@class='line-block']")
-    assert len(verse) == 1 and len(verse[0].xpath("br")) == 3
+    assert len(verse) == 1 and len(verse[0].xpath("span[@class='verse-line']")) == 4
     assert root.xpath("//main//hr"), "the scene break is kept"
     assert "hyphens: auto" in "".join(root.xpath("//style/text()"))
 
@@ -156,7 +226,9 @@ def test_site_pages_and_navigation(docs, site):
     for slug in ("novella", "parts"):
         doc, folder = docs[slug], site / slug / "html"
         names = [f"chapter-{c.number:04d}.html" for c in doc.chapters]
-        assert sorted(p.name for p in folder.iterdir()) == sorted(["index.html", *names])
+        assert sorted(p.name for p in folder.glob("*.html")) == sorted(["index.html", *names])
+        fonts = {p.name for p in (folder / "fonts").iterdir()}
+        assert {"Literata-italic.woff2", "Literata-regular.woff2"} <= fonts
         for i, name in enumerate(names):
             root = parse(folder / name)
             toc = [a.get("href") for a in root.xpath("//nav[contains(@class,'toc')]//a")]

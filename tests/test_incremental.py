@@ -24,7 +24,7 @@ def package_copy(tmp_path, monkeypatch):
     ("data/css/base.css", {"html", "epub", "pdf"}),
     ("writers/epub.py", {"epub"}),
     ("writers/pdf.py", {"pdf"}),
-    ("fonts.py", {"epub", "pdf"}),
+    ("fonts.py", {"html", "epub", "pdf"}),
     ("document.py", {"html", "epub", "pdf"}),
     ("stages/typography.py", {"md", "html", "epub", "pdf"}),
 ])

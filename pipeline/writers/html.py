@@ -3,17 +3,21 @@
 Both are built from the same reading units (``doc.chapters``).  Each unit keeps its notes
 at its end, linked both ways, so a note is never more than a chapter away from its
 reference, and a chapter page of the site is complete on its own.  Everything is inline
-(one stylesheet, no scripts, no fonts or images from anywhere): a page makes no request.
+(one stylesheet, no scripts, no images from anywhere) but the site's font files, beside
+its pages; the one-page edition embeds its fonts too, so it makes no request at all.  The
+fonts are the print edition's, subset to the characters the text uses.
 """
 from __future__ import annotations
 
+import base64
 import json
 import re
 
 from lxml import etree
 
+from .. import fonts
 from ..document import HEADINGS
-from .base import Format, Output, css, note_id, note_refs, render
+from .base import Format, Output, css, note_id, note_refs, render, verse_lines
 
 # Interface words, by language; anything else falls back to English.
 LABELS = {
@@ -116,6 +120,11 @@ def unit_html(doc, chapter, shift: int, prev: int, notes_label: str, words: dict
     if next(section.iter(*HEADINGS), None) is None:
         section.tag = "div"   # a section without a heading is just a division of the text
     prev = _shift_headings(section, shift, prev)
+    for block in section.xpath('.//div[contains(concat(" ", @class, " "), " line-block ")]'):
+        for line in verse_lines(block):    # a box per line: a turned line hangs under it
+            if line.text or len(line):
+                line.tail = "\n"
+                block.append(line)
     _notes_for(doc, section, notes_label, words)
     if pages is not None:
         for a in section.iter("a"):
@@ -137,6 +146,12 @@ def _notes_labels(doc, words: dict) -> list[str]:
 
 
 # -- metadata, contents --------------------------------------------------------------
+def given_date(doc) -> str:
+    """The metadata's date as precise as it is given (1998-11), never with an invented day."""
+    given = str(doc.meta.get("date") or "")[:10]
+    return given if re.fullmatch(r"\d{4}(-\d\d){0,2}", given) else ""
+
+
 def json_ld(doc) -> str:
     kind = "Book" if len(doc.chapters) > 1 else "CreativeWork"
     data = {"@context": "https://schema.org", "@type": kind, "name": doc.title,
@@ -150,8 +165,8 @@ def json_ld(doc) -> str:
     if translators:
         data["translator"] = [{"@type": "Person", "name": str(t)} for t in
                               (translators if isinstance(translators, list) else [translators])]
-    if meta.get("date"):
-        data["datePublished"] = doc.date.strftime("%Y-%m-%d")
+    if given_date(doc):
+        data["datePublished"] = given_date(doc)
     for key, prop in (("description", "description"), ("rights", "copyrightNotice"),
                       ("source", "isBasedOn")):
         if meta.get(key):
@@ -185,8 +200,37 @@ def contents(doc, link) -> list[dict]:
 def _context(doc) -> dict:
     translators = doc.meta.get("translator") or []
     return {"doc": doc, "words": labels(doc.language), "json_ld": json_ld(doc),
+            "date": given_date(doc),
             "translators": translators if isinstance(translators, list) else [translators],
             "stylesheet": css("base.css", "web.css")}
+
+
+# -- the typeface ----------------------------------------------------------------------
+def font_faces(page: str, url) -> tuple[str, dict[str, bytes]]:
+    """@font-face rules for the book's typeface, subset to the characters of ``page``
+    (bold only if the page sets anything in bold), and the font files by name;
+    ``url(name, data)`` says where a rule finds its file."""
+    bold = re.search(r'<(strong|b|th)\b(?![^>]*class="speaker")', page) is not None
+    characters = "".join(sorted(set(page)))
+    rules, files = [], {}
+    for face in fonts.faces():
+        if face.weight > 400 and not bold:
+            continue
+        data = fonts.web_font(face, characters)
+        name = f"{face.path.stem}.woff2"
+        files[name] = data
+        rules.append(f'@font-face {{ font-family: "{fonts.FAMILY}"; '
+                     f'src: url("{url(name, data)}") format("woff2"); font-weight: {face.weight}; '
+                     f"font-style: {face.style}; font-display: swap; }}")
+    return "\n".join(rules) + "\n", files
+
+
+def with_fonts(page: str, rules: str) -> bytes:
+    return page.replace("<style>\n", "<style>\n" + rules, 1).encode("utf-8")
+
+
+def embedded(name: str, data: bytes) -> str:
+    return "data:font/woff2;base64," + base64.b64encode(data).decode("ascii")
 
 
 # -- the writers ---------------------------------------------------------------------
@@ -200,38 +244,80 @@ def write_html(doc, options=None) -> bytes:
         html, prev = unit_html(doc, ch, 2 - top, prev, name, ctx["words"])
         units.append(html)
     toc = contents(doc, lambda ch: f"#{ch.id or f'unit-{ch.number}'}")
-    return render("html.html", units=units, toc=toc, **ctx).encode("utf-8")
+    page = render("html.html", units=units, toc=toc, **ctx)
+    return with_fonts(page, font_faces(page, embedded)[0])
+
+
+SHORT_PAGE = 3000          # characters: most units shorter than this (poems) are grouped
+GROUP_UNITS = 8            # ... when parts hold this many of them on average
+
+
+def site_pages(doc) -> list[list]:
+    """The site's pages, each a list of units: one unit a page, or, for a collection of
+    short pieces (poems) in parts, one part with its pieces a page."""
+    chapters = doc.chapters
+    lengths = sorted(len("".join(c.element.itertext())) for c in chapters if c.kind == "chapter")
+    parts = sum(c.kind == "part" for c in chapters)
+    if not lengths or not parts or lengths[len(lengths) // 2] >= SHORT_PAGE \
+            or len(lengths) < GROUP_UNITS * parts:
+        return [[ch] for ch in chapters]
+    groups: list[list] = []
+    for ch in chapters:
+        if ch.kind == "chapter" and groups and groups[-1][0].kind == "part":
+            groups[-1].append(ch)
+        else:
+            groups.append([ch])
+    return groups
 
 
 def write_html_pages(doc, options=None) -> dict[str, bytes] | None:
-    """A page per reading unit, an index with the contents; None for a single unit."""
+    """A page per reading unit (or per part of short units), an index with the contents;
+    None for a single unit."""
     chapters = doc.chapters
     if len(chapters) < 2:
         return None
     ctx = _context(doc)
     words = ctx["words"]
+    groups = site_pages(doc)
+    first = {ch.number: group[0] for group in groups for ch in group}
     pages: dict[str, str] = {}
     for ch in chapters:
         for el in ch.element.iter():
             if el.get("id"):
-                pages.setdefault(el.get("id"), page_name(ch))
-        pages.setdefault(ch.id, page_name(ch))
-    toc = contents(doc, page_name)
+                pages.setdefault(el.get("id"), page_name(first[ch.number]))
+        pages.setdefault(ch.id, page_name(first[ch.number]))
+
+    def link(ch) -> str:
+        return page_name(ch) if first[ch.number] is ch else f"{page_name(first[ch.number])}#{ch.id}"
+
+    toc = contents(doc, link)
     # The contents are the same on every page but for the current entry: render them once.
     toc_html = render("html-toc.html", toc=toc, current=None)
     files = {"index.html": render("html-index.html", toc=toc, first=page_name(chapters[0]),
-                                  **ctx).encode("utf-8")}
-    for i, ch in enumerate(chapters):
+                                  **ctx)}
+    labels_of = dict(zip((c.number for c in chapters), _notes_labels(doc, words)))
+    for i, group in enumerate(groups):
+        ch, units, prev = group[0], [], None
         has_heading = any(True for _ in ch.element.iter(*HEADINGS))
-        body, _ = unit_html(doc, ch, 1 - ch.level if has_heading else 0, 0 if has_heading else 1,
-                            words["notes"], words, pages, page_name(ch))
+        for unit in group:
+            shift = 1 - ch.level if has_heading else 0
+            body, prev = unit_html(doc, unit, shift, prev if prev is not None else
+                                   (0 if has_heading else 1),
+                                   labels_of[unit.number] if len(group) > 1 else words["notes"],
+                                   words, pages,
+                                   page_name(ch))
+            units.append(body)
         files[page_name(ch)] = render(
-            "html-page.html", chapter=ch, unit=body, has_heading=has_heading,
+            "html-page.html", chapter=ch, unit="\n".join(units), has_heading=has_heading,
+            grouped=len(group) > 1,
             toc_html=toc_html.replace(f'href="{page_name(ch)}"', f'href="{page_name(ch)}" aria-current="page"', 1),
-            prev=chapters[i - 1] if i else None,
-            next=chapters[i + 1] if i + 1 < len(chapters) else None,
-            page_name=page_name, **ctx).encode("utf-8")
-    return files
+            prev=groups[i - 1][0] if i else None,
+            next=groups[i + 1][0] if i + 1 < len(groups) else None,
+            page_name=page_name, **ctx)
+    # One set of font files for the whole site, beside the pages.
+    rules, fonts_used = font_faces("".join(files.values()), lambda name, _: f"fonts/{name}")
+    return {**{name: with_fonts(page, rules) for name, page in files.items()},
+            **{f"fonts/{name}": data for name, data in fonts_used.items()}}
 
 
 FORMAT = Format(
@@ -240,6 +326,7 @@ FORMAT = Format(
     outputs=(Output("{slug}.html", write_html, "Web page", "text/html", rank=3),
              Output("html", write_html_pages, "Web, a page per chapter", "text/html",
                     kind="site", listed="html/index.html", rank=4)),
-    depends=("data/css/web.css", "data/templates/html*"),
-    tools=("Jinja2",),
+    # the fonts it embeds are cut and subset by fonts.py with fontTools (WOFF2: brotli)
+    depends=("fonts.py", "data/css/web.css", "data/templates/html*"),
+    tools=("Jinja2", "fonttools", "brotli", "fontpkg-literata"),
     validators=("pipeline.check:check_pages",))
