@@ -356,3 +356,78 @@ def test_list_styles_and_table_cells_in_every_edition(lists, slug):
     for item in ["a. alpha", "b. beta", "7. seven", "8. eight", "iii. three", "iv. four"]:
         assert item in lines, item
     assert "• item one" in lines and "Para two" in lines
+
+
+# -- plain text that is not prose ---------------------------------------------------------
+RFC_TEXT = """\
+Network Working Group                                       J. Example
+Request for Comments: 9999                                  Example Inc.
+Category: Informational                                       May 2025
+
+
+                    The Example Protocol
+
+1.  Introduction
+
+   This document describes the example protocol. It is used to show how
+   a plain text with grammar rules and diagrams should come through the
+   conversion without being joined into paragraphs.
+
+2.  Message Format
+
+   The message grammar is as follows:
+
+     message    = start-line *( header-field CRLF ) CRLF [ body ]
+     start-line = method SP target SP version CRLF
+
+   A message looks like this on the wire:
+
+      +--------+--------+-----------------+
+      | Type   | Length | Value           |
+      +--------+--------+-----------------+
+      | 0x01   | 4      | "abcd"          |
+      +--------+--------+-----------------+
+
+   Status codes:
+
+      Code   Meaning          Retry
+      200    OK               no
+      503    Unavailable      yes
+
+3.  Example Code
+
+      int main(void) {
+          printf("hello -- world\\n");
+          return 0;
+      }
+
+   That is all.
+"""
+# (first, last) source lines of each preformatted run
+RUNS = [(18, 19), (23, 27), (31, 33), (37, 40)]
+PREFORMATTED = [RFC_TEXT.split("\n")[a - 1:b] for a, b in RUNS]
+
+
+def test_preformatted_plain_text_is_kept_as_written(tmp_path):
+    import subprocess
+
+    from pipeline.stages import explain
+
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "rfc.txt").write_text(RFC_TEXT)
+    decided = [d for d in explain(src / "rfc.txt") if ": preformatted: " in d]
+    assert [int(d.split(":")[1]) for d in decided] == [a for a, _ in RUNS]
+    run_pipeline("build", src / "rfc.txt", "-o", tmp_path / "out")
+    folder = tmp_path / "out" / "rfc"
+    page = lxml_html.fromstring((folder / "rfc.html").read_bytes())
+    book = zipfile.ZipFile(folder / "rfc.epub")
+    xhtml = [etree.fromstring(book.read(n)) for n in book.namelist() if n.startswith("EPUB/chapter-")]
+    for pres in ([p.text_content() for p in page.xpath("//pre")],
+                 ["".join(p.itertext()) for x in xhtml for p in x.iter("{*}pre")]):
+        assert pres == ["\n".join(lines) for lines in PREFORMATTED]      # byte for byte
+    text = subprocess.run(["pdftotext", "-layout", folder / "rfc.pdf", "-"], capture_output=True,
+                          text=True, check=True).stdout
+    assert "+--------+--------+-----------------+" in text
+    assert 'printf("hello -- world\\n");' in text
+    assert "A message looks like this on the wire:" in text

@@ -110,7 +110,9 @@ def _language(draft):
 
 
 def _words(block):
-    """A block's texts, verse lines and the paragraphs inside it included."""
+    """A block's texts, verse lines and the paragraphs inside it included (not code)."""
+    if getattr(block, "kind", "") == "code":
+        return
     yield getattr(block, "text", "")
     for row in getattr(block, "rows", ()):
         yield row[1]

@@ -6,6 +6,7 @@ what pandoc reads back is exactly the text and the structure that were decided.
 from __future__ import annotations
 
 from .markdown import escape_heading, escape_inline, escape_line_start
+from .preformatted import fence
 from .typography import typeset
 
 
@@ -22,6 +23,8 @@ def inline_md(text: str, markers, lang, heading=False) -> str:
 
 
 def render_block(b, markers, lang) -> str:
+    if b.kind == "code":                # preformatted: as written, no typography
+        return fence(b.text)
     if b.kind == "para":
         md = inline_md(b.text, markers, lang)
         if not md:

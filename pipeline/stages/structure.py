@@ -18,6 +18,7 @@ from .documents import (DOCUMENT, quote_announced_documents, quote_dated_section
                         quote_documents, quote_letters,
                         set_closings)
 from .markup import caps_emphasis
+from .preformatted import put_back, set_apart
 from .quotations import (quote_epigraphs, quote_passages, quote_titled_documents,
                          unquote_indented_sections)
 from .verse import (balance_emphasis, lines_are_verse, split_inscription, split_run_verse,
@@ -678,6 +679,7 @@ def run(draft):
     from .speech import one_paragraph_per_line, speech_blocks
 
     numbered = to_lines(draft.text, draft.first_line)
+    source = dict(numbered)
     for no, text in numbered:
         for m in WORD_EMPHASIS.finditer(text):
             draft.explain(no, "emphasis", f"part of a word: {m.group(0)}")
@@ -699,6 +701,7 @@ def run(draft):
     ctx.last_heading = None
     ctx.vocab = vocabulary(numbered)
     raw = remove_contents(raw, ctx)
+    raw, code = set_apart(raw, source, draft)
     blocks = classify(raw, ctx)
     emphasis_across_paragraphs(blocks, draft)
     unquote_indented_sections(blocks, draft)
@@ -727,7 +730,7 @@ def run(draft):
         draft.explain(h.line, "heading", f"h{h.level} {ctx.visible(h.text)[:60]}")
     for label, line, _ in draft.bracket_notes.values():
         draft.report.warn(line, "W-NOTE", f"note {label} was not placed; check the brackets")
-    draft.blocks = _finish(blocks, draft)
+    draft.blocks = put_back(_finish(blocks, draft), code)
     return draft
 
 
