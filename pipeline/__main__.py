@@ -6,17 +6,22 @@ import os
 import sys
 from pathlib import Path
 
+from typing import TYPE_CHECKING, Any
+
 from .diagnostics import ERROR, WARNING, PipelineError, emit
+
+if TYPE_CHECKING:
+    from .build import TextResult
 
 
 class Progress:
     """Progress on a terminal (rich); a single summary line otherwise."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.tty = sys.stderr.isatty()
-        self.bar = None
+        self.bar: Any = None
 
-    def start(self, total):
+    def start(self, total: int) -> None:
         if self.tty and total:
             from rich.progress import Progress as Bar
 
@@ -24,20 +29,20 @@ class Progress:
             self.bar.start()
             self.task = self.bar.add_task("Building", total=total)
 
-    def step(self, slug, what):
+    def step(self, slug: str, what: str) -> None:
         if self.bar:
             self.bar.update(self.task, description=f"{slug}: {what}")
 
-    def done(self, result):
+    def done(self, result: TextResult) -> None:
         if self.bar:
             self.bar.update(self.task, advance=1, description=f"built {result.source.slug}")
 
-    def stop(self):
+    def stop(self) -> None:
         if self.bar:
             self.bar.stop()
 
 
-def summary(results) -> None:
+def summary(results: list[TextResult]) -> None:
     rows = [(r.source.slug, e.path.name + ("/" if e.path.is_dir() else ""), e.seconds, e.pages, e.size)
             for r in results if not r.failed for e in r.editions]
     if not rows:
@@ -57,7 +62,7 @@ def summary(results) -> None:
               file=sys.stderr)
 
 
-def cmd_build(args) -> int:
+def cmd_build(args: argparse.Namespace) -> int:
     from . import build
 
     options = build.BuildOptions(formats=tuple(args.formats), out_dir=Path(args.output),
@@ -94,7 +99,7 @@ def cmd_build(args) -> int:
     return 1 if failed else 0
 
 
-def _overrides(pairs) -> dict:
+def _overrides(pairs: list[str]) -> dict:
     """--set KEY=VALUE pairs, checked like a sidecar (and the formats' options); an error
     names the flag."""
     from .metadata import parse
@@ -107,7 +112,7 @@ def _overrides(pairs) -> dict:
     return values
 
 
-def cmd_normalize(args) -> int:
+def cmd_normalize(args: argparse.Namespace) -> int:
     from .metadata import load_sidecar
     from .stages import normalize
 
@@ -129,7 +134,7 @@ def cmd_normalize(args) -> int:
     return 1 if report.has_errors else 0
 
 
-def cmd_check(args) -> int:
+def cmd_check(args: argparse.Namespace) -> int:
     from .check import check_tree
 
     diagnostics = check_tree(Path(args.dir))
@@ -139,7 +144,7 @@ def cmd_check(args) -> int:
     return 1 if errors else 0
 
 
-def cmd_formats(args) -> int:
+def cmd_formats(args: argparse.Namespace) -> int:
     """What `pipeline formats` prints: every format's record, for users and the README."""
     from .writers import formats
 
@@ -197,7 +202,7 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
-def main(argv=None) -> int:
+def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     if getattr(args, "formats", None):
         from .writers import format_names

@@ -18,10 +18,14 @@ import time
 import unicodedata
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from collections.abc import Callable, Iterable, Iterator
+from typing import TYPE_CHECKING, Any
 
 from .diagnostics import ERROR, Diagnostic, PipelineError, Report
 from .metadata import load_sidecar
+
+if TYPE_CHECKING:
+    from .document import Document
 
 PACKAGE = Path(__file__).resolve().parent
 SOURCE_SUFFIXES = {".txt", ".md", ".markdown", ".docx", ".odt", ".html", ".htm", ".rst", ".epub"}
@@ -92,7 +96,7 @@ def discover(paths: list[Path], source_dir: Path) -> tuple[list[Source], list[Di
 
 
 # -- keys ---------------------------------------------------------------------------
-def _files_digest(globs, *files: Path) -> str:
+def _files_digest(globs: Iterable[str], *files: Path) -> str:
     h = hashlib.sha256()
     for f in files:
         h.update(f.name.encode())
@@ -104,7 +108,7 @@ def _files_digest(globs, *files: Path) -> str:
     return h.hexdigest()
 
 
-def _tool_versions(names) -> str:
+def _tool_versions(names: Iterable[str]) -> str:
     from importlib.metadata import PackageNotFoundError, version
 
     out = []
@@ -191,7 +195,7 @@ def write_tree_atomic(path: Path, files: dict[str, bytes]) -> None:
     shutil.rmtree(old, ignore_errors=True)
 
 
-def _outputs(fmt: str, doc):
+def _outputs(fmt: str, doc: Document) -> Iterator[tuple[str, Any]]:
     """(file name, data) for each output of an edition: bytes, a dict for a folder, or
     None when the writer has nothing for this document (an old output is then removed)."""
     from .writers import formats
@@ -221,7 +225,7 @@ def edition_path(out_dir: Path, slug: str, fmt: str) -> Path:
 
 # -- one text ------------------------------------------------------------------------
 def build_text(source: Source, formats: list[str], out_dir: Path, keys: dict[str, str],
-               options: dict, step=lambda what: None) -> TextResult:
+               options: dict, step: Callable[[str], Any] = lambda what: None) -> TextResult:
     """Normalize, parse once, run each wanted writer; runs inside a worker process."""
     from .safety import check_source
     from .stages import normalize_unchecked
@@ -287,7 +291,8 @@ def build_text(source: Source, formats: list[str], out_dir: Path, keys: dict[str
     return result
 
 
-def parse_while_checking(markdown: str, check, report, **kwargs):
+def parse_while_checking(markdown: str, check: Callable[[], list[Diagnostic]], report: Report,
+                         **kwargs: Any) -> Document:
     """The Document, parsed by pandoc while the lossless check runs in a thread (pandoc is
     a child process: the two use two cores); the check's diagnostics join ``report``."""
     from concurrent.futures import ThreadPoolExecutor
@@ -415,7 +420,7 @@ def prune(out_dir: Path, slugs: set[str]) -> list[str]:
     return gone
 
 
-def run(sources: list[Source], options: BuildOptions, progress=None) -> list[TextResult]:
+def run(sources: list[Source], options: BuildOptions, progress: Any = None) -> list[TextResult]:
     clean_leftovers(options.out_dir)
     work = plan(sources, options)
     # Largest first, so the long texts do not end up alone at the tail of the build.
@@ -453,7 +458,7 @@ def cores() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
-def preload(formats, warm: bool = False) -> None:
+def preload(formats: Iterable[str], warm: bool = False) -> None:
     """Import the heavy modules and cut the fonts once, before forking the workers.
 
     With ``warm``, also run every writer once on a tiny document, so that the lazy imports
@@ -478,8 +483,9 @@ class Interrupted(BaseException):
     """The parent asked this worker to stop (SIGTERM): clean up and leave."""
 
 
-def _worker(conn, source, formats, out_dir, keys, options) -> None:
-    def stop(signum, frame):
+def _worker(conn: Any, source: Source, formats: list[str], out_dir: Path, keys: dict[str, str],
+            options: dict) -> None:
+    def stop(signum: int, frame: Any) -> None:
         raise Interrupted()
 
     signal.signal(signal.SIGTERM, stop)
@@ -493,14 +499,14 @@ def _worker(conn, source, formats, out_dir, keys, options) -> None:
     conn.close()
 
 
-def _report_pages(conn) -> None:
+def _report_pages(conn: Any) -> None:
     """Forward WeasyPrint's "page N laid out" progress to the parent, a few times a second."""
     import logging
 
     class Pages(logging.Handler):
         last = 0.0
 
-        def emit(self, record):
+        def emit(self, record: logging.LogRecord) -> None:
             now = time.monotonic()
             if now - self.last > 0.25 and "Page" in record.getMessage():
                 self.last = now
@@ -511,7 +517,8 @@ def _report_pages(conn) -> None:
     logger.setLevel(logging.INFO)
 
 
-def _run_forked(work, options: BuildOptions, on_step=None):
+def _run_forked(work: list, options: BuildOptions,
+                on_step: Callable[[Source, str], Any] | None = None) -> Iterator[TextResult]:
     """One forked process per text, at most `jobs` at a time.
 
     Forking from a parent that has already imported WeasyPrint and pandoc's wrapper means

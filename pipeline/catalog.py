@@ -16,6 +16,7 @@ import uuid
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from lxml import etree
 
@@ -192,7 +193,7 @@ def opds_feed(entries: list[Entry], title: str) -> bytes:
     A, D = f"{{{ATOM}}}", f"{{{DC}}}"
     feed = etree.Element(A + "feed", nsmap={None: ATOM, "dc": DC, "opds": OPDS})
 
-    def sub(parent, tag, text=None, **attrib):
+    def sub(parent: Any, tag: str, text: str | None = None, **attrib: Any) -> Any:
         el = etree.SubElement(parent, tag, {k.rstrip("_"): str(v) for k, v in attrib.items()})
         if text is not None:
             el.text = str(text)

@@ -13,6 +13,7 @@ from typing import Any
 
 from . import validate
 from .diagnostics import ERROR, Diagnostic
+from .writers.base import Output
 
 
 def check_pdf(pdf: Path) -> list[Diagnostic]:
@@ -20,7 +21,7 @@ def check_pdf(pdf: Path) -> list[Diagnostic]:
 
     problems = []
 
-    def fail(code, message):
+    def fail(code: str, message: str) -> None:
         problems.append(Diagnostic(str(pdf), None, code, ERROR, message))
 
     fonts = subprocess.run(["pdffonts", str(pdf)], capture_output=True, text=True)
@@ -63,7 +64,7 @@ def check_pages(pages: list[Path], browser_checks: bool = True) -> list[Diagnost
     return results
 
 
-def format_files(out_dir: Path, output) -> list[Path]:
+def format_files(out_dir: Path, output: Output) -> list[Path]:
     """The files one output of a format left in out_dir (for a folder: its pages)."""
     if not output.listed:
         return sorted(out_dir.glob("*/" + output.path.format(slug="*")))

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterable
+from typing import TextIO
 from dataclasses import dataclass, field
 
 ERROR = "error"
@@ -35,7 +36,7 @@ class PipelineError(Exception):
         super().__init__("\n".join(str(d) for d in diagnostics))
 
 
-def error(path, line, code, message) -> PipelineError:
+def error(path: str, line: int | None, code: str, message: str) -> PipelineError:
     return PipelineError(Diagnostic(str(path), line, code, ERROR, message))
 
 
@@ -49,13 +50,13 @@ class Report:
     def add(self, line: int | None, code: str, message: str, severity: str = WARNING) -> None:
         self.items.append(Diagnostic(self.path, line, code, severity, message))
 
-    def warn(self, line, code, message):
+    def warn(self, line: int | None, code: str, message: str) -> None:
         self.add(line, code, message, WARNING)
 
-    def info(self, line, code, message):
+    def info(self, line: int | None, code: str, message: str) -> None:
         self.add(line, code, message, INFO)
 
-    def fail(self, line, code, message) -> PipelineError:
+    def fail(self, line: int | None, code: str, message: str) -> PipelineError:
         """Record an error and return the exception to raise."""
         d = Diagnostic(self.path, line, code, ERROR, message)
         self.items.append(d)
@@ -66,7 +67,7 @@ class Report:
         return any(d.severity == ERROR for d in self.items)
 
 
-def emit(diagnostics: Iterable[Diagnostic], stream=None, min_severity: str = WARNING) -> None:
+def emit(diagnostics: Iterable[Diagnostic], stream: TextIO | None = None, min_severity: str = WARNING) -> None:
     order = {INFO: 0, WARNING: 1, ERROR: 2}
     stream = stream or sys.stderr
     for d in diagnostics:

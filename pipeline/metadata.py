@@ -28,7 +28,7 @@ SCHEMA = {
 }
 
 
-def _fail(path, line, code, message):
+def _fail(path: Path | str, line: int, code: str, message: str) -> PipelineError:
     return PipelineError(Diagnostic(str(path), line, code, ERROR, message))
 
 

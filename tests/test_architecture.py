@@ -15,7 +15,8 @@ LAYERS = [
     {"pipeline.stages"},
     {"pipeline.document", "pipeline.cover"},
     {"pipeline.writers"},
-    {"pipeline.build", "pipeline.catalog", "pipeline.check", "pipeline.validate", "pipeline.dist"},
+    {"pipeline.build", "pipeline.catalog", "pipeline.check", "pipeline.validate", "pipeline.dist",
+     "pipeline.distributed"},
     {"pipeline.__main__", "pipeline.bench", "pipeline.bench_normalize"},
 ]
 # Cycles still to break, inside one layer (each a lazy import in a function).  The test
