@@ -47,7 +47,9 @@ def set_apart(raw: list[Raw], source: dict[int, str], draft) -> tuple[list[Raw],
     in for a one-line placeholder, so the blocks around keep their places and separation;
     return the blocks and {placeholder: code block}.  A placeholder restores to the fenced
     code itself, so even one that structure merged elsewhere loses nothing."""
-    kept, code, run = [], {}, []
+    kept: list[Raw] = []
+    code: dict[str, str] = {}
+    run: list[Raw] = []
 
     def close():
         if run:
