@@ -127,3 +127,16 @@ def test_a_bad_option_on_the_command_line_names_the_flag(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "--set chapter-start=left:1: error[E-PDF-START]: chapter-start must be" in err
     assert not list(tmp_path.iterdir()), "nothing is built with a bad option"
+
+
+def test_the_readme_describes_every_format():
+    """The README's table of outputs and its list of print options follow the records."""
+    from conftest import ROOT
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    for record in formats().values():
+        for output in record.outputs:
+            shown = output.path.replace("{slug}", "<slug>") + ("/" if output.listed else "")
+            assert f"| `{shown}` |" in readme, f"README's table of outputs lacks {shown}"
+        for key in record.options:
+            assert f"\n    {key}: " in readme, f"README's metadata example lacks the option {key}"
