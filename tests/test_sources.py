@@ -193,6 +193,8 @@ Some "quoted" text -- with _em "x"_ and `code "k"`... it's [l](http://x.y/a "T \
     indented "code" -- kept
 
 From 0 - 5,000,000 at -0800, not --- here.
+
+[URL and title](/url/ "title with "quotes" in it") and "prose".
 """
 
 
@@ -201,12 +203,13 @@ def test_typography_touches_prose_only():
 
     md, _, _ = normalize(Path("prose.md"), raw=PROSE.encode())
     body = md.split("---\n", 2)[-1] if md.startswith("---") else md
-    assert body.split("\n")[0] == ('Some “quoted” text – with *em “x”* and `code "k"`… it’s '
+    assert body.strip().split("\n")[0] == ('Some “quoted” text – with *em “x”* and `code "k"`… it’s '
                                    '[l](http://x.y/a "T \\"t\\"").')
     # everything that is not prose is byte for byte as written
     for kept in ['![An “image”](a.png "A \'title\'"){width="6.5in"}', "\\cite[22-23]",
                  '[r]: http://x.y/r "Ref \'title\'"', '> code "in" -- a quote',
-                 '    indented "code" -- kept', "From 0 - 5,000,000 at -0800, not — here."]:
+                 '    indented "code" -- kept', "From 0 - 5,000,000 at -0800, not — here.",
+                 '[URL and title](/url/ "title with "quotes" in it") and “prose”.']:
         assert kept in body
 
 

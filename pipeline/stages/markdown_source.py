@@ -134,10 +134,19 @@ def _edits(blocks, lines: list[str], lang: str) -> list[tuple[int, int, int, str
 TABLE_RULE = re.compile(r"[\s+|:=-]*[+|][\s+|:=-]*|[\s:-]*-{3,}[\s:-]*")
 
 
+# Where pandoc's Markdown (what the Document reads) sees a link's target and title, a
+# reference definition or attributes, though commonmark may not (a title "with "quotes"").
+NOT_PROSE = re.compile(r"\]\((?:[^()\n]|\([^()\n]*\))*\)|^ {0,3}\[(?!\^)[^\]\n]+\]:.*|<[a-z][\w+.-]*:[^>\n]*>"
+                       r"|(?<=[)\]`])\{[^}\n]*\}", re.I)
+
+
 def _apply(lines: list[str], edits) -> list[str]:
     lines = list(lines)
+    guarded: dict[int, list[tuple[int, int]]] = {}
     for n, a, b, new in sorted(set(edits), reverse=True):
-        if TABLE_RULE.fullmatch(lines[n - 1]):
+        if n not in guarded:
+            guarded[n] = [m.span() for m in NOT_PROSE.finditer(lines[n - 1])]
+        if TABLE_RULE.fullmatch(lines[n - 1]) or any(s <= a < e for s, e in guarded[n]):
             continue
         lines[n - 1] = lines[n - 1][:a] + new + lines[n - 1][b:]
     return lines
