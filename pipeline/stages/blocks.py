@@ -26,6 +26,7 @@ class Line:
 class Raw:
     lines: list[Line]
     gap: int = 1     # blank lines before this block
+    contents: str | None = None   # the words of a contents list this block stands in for
 
     @property
     def no(self) -> int:

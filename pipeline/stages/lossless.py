@@ -36,7 +36,8 @@ def _words(text: str, first_line: int = 1):
             breaks.extend(m.start() for m in re.finditer("\n", low))
         return first_line + bisect.bisect_right(breaks, lines[i])
 
-    lines, breaks = [], []
+    lines: list[int] = []
+    breaks: list[int] = []
     return words, line_of
 
 
@@ -58,7 +59,9 @@ def _align(a: list[str], b: list[str]) -> list[bool]:
     ua, ub = uniques(a), uniques(b)
     pairs = sorted((i, ub[w]) for w, i in ua.items() if w in ub)
     # Longest increasing subsequence of the anchors.
-    tails, idx, prev = [], [], [-1] * len(pairs)
+    tails: list[int] = []
+    idx: list[int] = []
+    prev = [-1] * len(pairs)
     for k, (_, j) in enumerate(pairs):
         p = bisect.bisect_left(tails, j)
         if p == len(tails):
@@ -133,11 +136,11 @@ def check_lossless(source_text: str, markdown: str, path: str = "source",
             matched[k:end] = [True] * (end - k)
             k = end
         i = j
-    missing_lines = []
+    missing_lines: list[int] = []
     for i, ok in enumerate(matched):
         if not ok and (not missing_lines or missing_lines[-1] != line_of(i)):
             missing_lines.append(line_of(i))
-    out = []
+    out: list = []
     if not missing_lines:
         return out
     # Group consecutive lines into ranges.

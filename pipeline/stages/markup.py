@@ -113,7 +113,8 @@ def _caps_runs(text: str):
     runs = list(CAPS_RUN.finditer(text))
     if not runs or sum(map(str.islower, text)) < sum(map(str.isupper, text)):
         return
-    lead = re.match(r"[\W\d]*", text).end()
+    opening = re.match(r"[\W\d]*", text)       # always matches, perhaps empty
+    lead = opening.end() if opening else 0
     for m in runs:
         words = re.split(r"[ ,]+", m.group(0).strip(" ,"))
         if m.start() <= lead or all(ROMAN.fullmatch(w) or not re.search("[AEIOUY]", w)

@@ -23,7 +23,8 @@ STOPWORDS = {"The", "A", "An", "I", "It", "He", "She", "We", "They", "You", "Thi
 
 def find_speakers(paragraphs: list[str]) -> set[str]:
     """Names that open many paragraphs; empty unless the text reads as a play."""
-    counts, common = collections.Counter(), set()
+    counts: collections.Counter[str] = collections.Counter()
+    common: set[str] = set()
     for p in paragraphs:
         m = SPEAKER.match(p)
         if m and not DIRECTION_WORDS.match(p) and m.group("sep") != "." \

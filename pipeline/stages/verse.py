@@ -256,7 +256,8 @@ def split_inscription(text: str, visible) -> list[str] | None:
     shown = [visible(w).lstrip(OPENERS) for w in words]
     cases = [_case_of(w) for w in shown]
     # runs of one case (words of neither case join the run they are in)
-    runs, current = [], None
+    runs: list[list] = []          # [case, first word, words]
+    current = None
     for k, c in enumerate(cases):
         if c and c != current:
             runs.append([c, k, 0])
