@@ -544,6 +544,23 @@ def corpus_books(tmp_path_factory):
     return get
 
 
+def test_title_page_lines_go_to_the_title_page(tmp_path):
+    """A text's own title-page lines before its first heading are set on the title page,
+    not alone on a page; an opening sentence stays in the text."""
+    chapters = "".join(f"# Chapter {n}\n\nWords of chapter {n}.\n\n" for n in (1, 2, 3))
+    head = "---\ntitle: The Orchard\nauthor: Ada Fixture\n---\n\n"
+    book = make_book(tmp_path, head + "THE ORCHARD\n\nBy Ada Fixture\n\n" + chapters, "orchard")
+    pages = [flat(page) for page in book.pages]
+    title_page = next(i for i, page in enumerate(pages) if "By Ada Fixture" in page)
+    assert "The Orchard" in pages[title_page] and "THE ORCHARD" in pages[title_page]
+    assert not any("THE ORCHARD" in page for page in pages[title_page + 1:])
+    (tmp_path / "kept").mkdir()
+    kept = make_book(tmp_path / "kept", head + "It began in May.\n\n" + chapters, "orchard")
+    pages = [flat(page) for page in kept.pages]
+    contents = next(i for i, page in enumerate(pages) if page.startswith("Contents"))
+    assert any("It began in May." in page for page in pages[contents + 1:])
+
+
 def check_blank_pages(book: Book) -> None:
     """Blank pages (no text, no folio) are under 3% of the book: only top-level divisions
     open on a right-hand page."""
@@ -553,7 +570,7 @@ def check_blank_pages(book: Book) -> None:
 
 @pytest.mark.corpus
 @pytest.mark.parametrize("name", ["the-time-machine", "dickinson-poems", "hamlet",
-                                  "tom-sawyer"])
+                                  "tom-sawyer", "die-verwandlung-de"])
 def test_corpus_text(corpus_books, name):
     check_book(corpus_books(name))
     check_blank_pages(corpus_books(name))

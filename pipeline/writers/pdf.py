@@ -179,6 +179,7 @@ html {{ font-size: {size}pt; font-family: {fonts.FAMILY}, {fallback_family(doc.l
         @top-center {{ content: {css_string(running_head(doc.title, options))}; }} }}
 @page :right {{ margin-left: {right:.1f}mm; margin-right: {left:.1f}mm; }}
 .part {{ break-before: {"right" if part == "right" else "page"}; }}
+main {{ break-before: {"right" if "right" in (part, chapter) else "page"}; }}
 .part-title {{ padding-top: {height * 0.25:.0f}mm; }}
 .title-page {{ padding-top: {height * 0.14:.0f}mm; }}
 """ + ("""
@@ -420,6 +421,8 @@ def prepare(doc, options: PdfOptions, as_blocks: frozenset = frozenset()):
     """The book's body made ready for paged media, its contents entries, and the ids of
     its notes set as page-foot floats."""
     body = doc.body_copy()
+    for p in title_page_lines(body, doc):      # set on the title page instead
+        body.remove(p)
     entries = mark_structure(doc, body, options)
     split_verse(body)
     number_lists(body)
@@ -445,13 +448,38 @@ def number_lists(body) -> None:
             ol.set("style", "; ".join(style))
 
 
+TITLE_LINE_CHARS = 60     # a text's own title-page lines are a few short lines
+
+
+def title_page_lines(body, doc) -> list:
+    """The lines a book's text opens with before its first heading when they are a
+    title page's (THE TRAGEDY OF HAMLET, PRINCE OF DENMARK; By Mark Twain): a few short
+    lines, none a sentence, and nothing else.  The print edition sets them on its title
+    page, below the title, rather than alone on a page of their own; an opening note or
+    a dedication (a sentence) stays in the text."""
+    lead = []
+    for el in body:
+        if el.tag == "section":
+            break
+        lead.append(el)
+    chapters = sum(c.kind == "chapter" for c in doc.chapters)
+    lines = [" ".join("".join(p.itertext()).split()) for p in lead]
+    if chapters < 2 or not lead or len(lead) > 6 \
+            or any(p.tag != "p" or p.xpath(".//a | .//img") for p in lead) \
+            or any(not line or len(line) > TITLE_LINE_CHARS or line[-1] in ".!?:;"
+                   for line in lines):
+        return []
+    return lead
+
+
 def page_html(doc, options: PdfOptions, entries, body: str | None, front: bool = True,
               running: bool = True) -> str:
     """The paged-media HTML: front matter (when ``front``) and the body (unless None);
     ``running``: the running head starts as the book's title."""
     chapters = [e for e in entries if e["kind"] == "chapter"]
     subjects = doc.meta.get("subjects") or []
-    return render("pdf.html", doc=doc, body=body, front=front,
+    lines = [to_html(p) for p in title_page_lines(doc.body, doc)]
+    return render("pdf.html", doc=doc, body=body, front=front, title_lines=lines,
                   toc=contents(entries) if len(chapters) > 1 else [], book=len(chapters) > 1,
                   imprint=imprint(doc, options),
                   running=running and running_head(doc.title, options),
