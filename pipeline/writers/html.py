@@ -329,4 +329,5 @@ FORMAT = Format(
     # the fonts it embeds are cut and subset by fonts.py with fontTools (WOFF2: brotli)
     depends=("fonts.py", "data/css/web.css", "data/templates/html*"),
     tools=("Jinja2", "fonttools", "brotli", "fontpkg-literata"),
-    validators=("pipeline.check:check_pages",))
+    validators=("pipeline.check:check_pages",),
+    warm=fonts.faces)       # cut once before the build forks, not in each worker
