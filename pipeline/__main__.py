@@ -152,8 +152,8 @@ def cmd_formats(args: argparse.Namespace) -> int:
         print(f"{record.name}: {record.about}")
         for output in record.outputs:
             print(f"  output/<slug>/{output.path.replace('{slug}', '<slug>')}  {output.label}")
-        if record.options:
-            print(f"  options: {', '.join(record.options)}")
+        for key, parse in record.options.items():      # a parser given nothing gives the default
+            print(f"  option {key} (default: {parse(None)})")
         if record.validators:
             print(f"  checked by: {', '.join(v.split(':')[1] for v in record.validators)}")
     return 0

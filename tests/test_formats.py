@@ -67,6 +67,10 @@ def test_the_three_formats_and_their_records():
     for record in formats().values():
         assert record.outputs and record.validators and record.about
         assert record.module == f"pipeline.writers.{record.name}"
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        assert main(["formats"]) == 0
+    assert "  option trim (default: a5)\n" in out.getvalue()       # the parser's own default
 
 
 def test_a_new_format_is_one_module(toy_format, tmp_path):

@@ -40,8 +40,9 @@ class Format:
                                           # [Diagnostic], run by `pipeline check`
     options: dict[str, Callable[[Any], Any]] = field(default_factory=dict)
                                           # metadata key -> parser, raising PipelineError
-                                          # with what to write instead; run on the
-                                          # metadata when it is read (pipeline.metadata)
+                                          # with what to write instead, and giving the
+                                          # default for None; run on the metadata when it
+                                          # is read (pipeline.metadata)
     pages: Callable[[bytes], int | None] | None = None   # page count for the build summary
     warm: Callable[[], Any] | None = None  # run once before the build forks its workers
     rank: int = 50                        # build order (lowest first)
