@@ -20,7 +20,7 @@ from typing import Any
 
 from lxml import etree
 
-from .document import UUID_NAMESPACE, Document, source_date_epoch, split_front_matter
+from .document import FRONT_MATTER, UUID_NAMESPACE, Document, source_date_epoch, split_front_matter
 
 MARKDOWN = ("md", "{slug}.md", "Markdown text", "text/markdown", False)
 LANGUAGES = {"en": "English", "fr": "French", "de": "German", "es": "Spanish", "it": "Italian",
@@ -264,28 +264,90 @@ def human_size(n: float) -> str:
     return f"{n} GB"
 
 
-def checksums(out_dir: Path, entries: list[Entry]) -> bytes:
+def checksums(out_dir: Path, sums: dict[str, str]) -> bytes:
     """`sha256sum -c` format: every file of every listed text, then the catalog files."""
-    files = set()
-    for e in entries:
-        for f in sorted((out_dir / e.slug).rglob("*")):
-            rel = f.relative_to(out_dir).as_posix()
-            if f.is_file() and not any(part.startswith(".") for part in rel.split("/")):
-                files.add(rel)
-    files.update(n for n in CATALOG_FILES[:2] if (out_dir / n).is_file())
-    lines = [f"{hashlib.sha256((out_dir / rel).read_bytes()).hexdigest()}  {rel}\n"
-             for rel in sorted(files)]
-    return "".join(lines).encode("utf-8")
+    sums = dict(sums)
+    sums.update((n, hashlib.sha256((out_dir / n).read_bytes()).hexdigest())
+                for n in CATALOG_FILES[:2] if (out_dir / n).is_file())
+    return "".join(f"{sums[rel]}  {rel}\n" for rel in sorted(sums)).encode("utf-8")
 
 
 def write_catalog(out_dir: Path, slugs: list[str], title: str = "Library") -> None:
-    """Write output/index.html, output/opds.xml and output/SHA256SUMS for these texts."""
+    """Write output/index.html, output/opds.xml and output/SHA256SUMS for these texts.
+
+    Only the texts whose files changed since the last catalog are read again (see
+    `listed`), so after a build of a few texts in a large catalog this reads a few texts.
+    """
     out_dir = Path(out_dir)
-    entries = [e for s in sorted(set(slugs)) if (e := read_entry(out_dir, s))]
+    entries, sums = [], {}
+    for slug in sorted(set(slugs)):
+        found = listed(out_dir, slug)
+        if found:
+            entries.append(found[0])
+            sums.update(found[1])
+    for old in (out_dir / RECORDS).glob("*.json"):
+        if old.stem not in slugs:
+            old.unlink()
     entries.sort(key=lambda e: (_sort_key(e.doc.title), e.slug))
     _write_if_changed(out_dir / "index.html", catalog_page(entries, title))
     _write_if_changed(out_dir / "opds.xml", opds_feed(entries, title))
-    _write_if_changed(out_dir / "SHA256SUMS", checksums(out_dir, entries))
+    _write_if_changed(out_dir / "SHA256SUMS", checksums(out_dir, sums))
+
+
+# -- what the last catalog read of each text ---------------------------------------------
+RECORDS = ".catalog"     # output/.catalog/<slug>.json
+
+
+def _files(out_dir: Path, slug: str) -> list[Path]:
+    """A text's files as SHA256SUMS lists them (no hidden files or folders)."""
+    return sorted(f for f in (out_dir / slug).rglob("*") if f.is_file() and not any(
+        part.startswith(".") for part in f.relative_to(out_dir).parts))
+
+
+def _stamp(out_dir: Path, files: list[Path]) -> list:
+    # The build replaces a file by renaming a new one over it, so a rebuilt file always has
+    # a new inode and mtime: stat tells what changed without reading a byte.
+    return [[f.relative_to(out_dir).as_posix(), st.st_ino, st.st_size, st.st_mtime_ns]
+            for f in files for st in [f.stat()]]
+
+
+def listed(out_dir: Path, slug: str) -> tuple[Entry, dict[str, str]] | None:
+    """A text's catalog entry and the SHA-256 of each of its files, or None when it has no
+    Markdown edition (it failed).  Read from output/.catalog/<slug>.json when no file of
+    the text changed since it was written; otherwise from the editions, then recorded."""
+    import json
+
+    from .build import write_atomic
+
+    md = out_dir / slug / f"{slug}.md"
+    if not md.is_file():
+        return None
+    record = out_dir / RECORDS / f"{slug}.json"
+    try:
+        saved = json.loads(record.read_text())
+        if saved["stamp"] == _stamp(out_dir, _files(out_dir, slug)):
+            return _entry_from(slug, saved), saved["sums"]
+    except (OSError, ValueError, KeyError, TypeError):
+        pass        # no record, an old or damaged one: read the text again
+    entry = read_entry(out_dir, slug)       # writes the cover images: stamp after it
+    if entry is None:
+        return None
+    files = _files(out_dir, slug)
+    sums = {f.relative_to(out_dir).as_posix(): hashlib.sha256(f.read_bytes()).hexdigest() for f in files}
+    front = FRONT_MATTER.match(md.read_text(encoding="utf-8"))
+    write_atomic(record, json.dumps({
+        "stamp": _stamp(out_dir, files), "sums": sums, "front_matter": front.group(0) if front else "",
+        "editions": [vars(f) for f in entry.editions],
+        "cover": entry.cover and vars(entry.cover), "thumbnail": entry.thumbnail and vars(entry.thumbnail),
+    }).encode())
+    return entry, sums
+
+
+def _entry_from(slug: str, saved: dict) -> Entry:
+    meta, _ = split_front_matter(saved["front_matter"])
+    return Entry(slug, Document(slug=slug, meta=meta, body=etree.Element("div")),
+                 [File(**f) for f in saved["editions"]],
+                 saved["cover"] and File(**saved["cover"]), saved["thumbnail"] and File(**saved["thumbnail"]))
 
 
 def _sort_key(title: str) -> str:
