@@ -36,6 +36,10 @@ A paragraph with a [link](https://example.org/page "Example title") and more.
 
 ![A red square](red.png)
 
+## A section
+
+Text under the section.
+
 # Second chapter
 
 Text with a footnote.[^1]
@@ -122,8 +126,10 @@ def test_metadata_and_links_come_from_the_source(editions, fmt):
     page = lxml_html.fromstring((folder / f"{folder.name}.html").read_bytes())
     assert page.findtext(".//title").startswith("The Test Document")
     assert "https://example.org/page" in page.xpath("//a/@href")
-    headings = [" ".join(h.text_content().split()) for h in page.xpath("//h1|//h2")]
-    assert "First chapter" in headings and "Second chapter" in headings
+    headings = [" ".join(h.text_content().split()) for h in page.xpath("//h1|//h2|//h3")]
+    assert {"First chapter", "A section", "Second chapter"} <= set(headings)
+    # an EPUB's sections nest (pandoc reads them as Divs): the text inside is kept
+    assert "Text under the section." in page.text_content()
 
 
 def test_readme_keeps_links_and_local_images_and_loses_only_what_is_unsafe(editions):

@@ -43,6 +43,8 @@ def read(draft) -> None:
             str(src), "json", format=draft.kind, verify_format=False,
             extra_args=["--standalone", f"--extract-media={media}", *PANDOC_LIMITS]))
         _inline_media(tree["blocks"], media)
+    tree["blocks"] = unwrap_sections(tree["blocks"])
+    unique_ids(tree["blocks"])
     meta = source_metadata(tree["meta"])
     if draft.kind == "odt":
         meta = odt_metadata(draft.raw) | meta
@@ -174,6 +176,59 @@ def take_title(blocks: list) -> str | None:
         if h is not first:
             h["c"][0] = max(1, h["c"][0] - 1)
     return title
+
+
+def unwrap_sections(blocks: list) -> list:
+    """A source's own sections (EPUB chapters, HTML <section>) come as Divs of class
+    "section"; the Document makes its sections from the headings, and a section inside
+    a section of the same level lost its text.  The Div goes; its id, the target of the
+    source's own links, passes to its heading when that has none."""
+    out = []
+    for block in blocks:
+        if isinstance(block, dict) and block.get("t") in ("Div", "BlockQuote", "BulletList",
+                                                          "OrderedList"):
+            _unwrap_inside(block)
+        if isinstance(block, dict) and block.get("t") == "Div" and "section" in block["c"][0][1]:
+            inner = unwrap_sections(block["c"][1])
+            head = next((b for b in inner if b.get("t") == "Header"), None)
+            if head is not None and not head["c"][1][0]:
+                head["c"][1][0] = block["c"][0][0]
+            elif block["c"][0][0]:
+                inner.insert(0, {"t": "Para", "c": [{"t": "Span", "c": [[block["c"][0][0], [], []], []]}]})
+            out.extend(inner)
+        else:
+            out.append(block)
+    return out
+
+
+ATTR_AT = {"Header": 1, "Div": 0, "Span": 0, "CodeBlock": 0, "Code": 0, "Link": 0,
+           "Image": 0, "Table": 0, "Figure": 0}
+
+
+def unique_ids(blocks) -> None:
+    """An id used twice (ODT names every heading's bookmark "anchor") is made unique:
+    the second and later get -2, -3 …, so the e-book is valid XHTML."""
+    seen: dict[str, int] = {}
+
+    def visit(node):
+        at = ATTR_AT.get(node["t"])
+        if at is None or not isinstance(node["c"], list) or not node["c"]:
+            return
+        attr = node["c"][at]
+        if not (isinstance(attr, list) and attr and isinstance(attr[0], str) and attr[0]):
+            return
+        n = seen.get(attr[0], 0) + 1
+        seen[attr[0]] = n
+        if n > 1:
+            attr[0] = f"{attr[0]}-{n}"
+    walk(blocks, visit)
+
+
+def _unwrap_inside(block) -> None:
+    if block["t"] == "Div":
+        block["c"][1] = unwrap_sections(block["c"][1])
+    elif block["t"] == "BlockQuote":
+        block["c"] = unwrap_sections(block["c"])
 
 
 def _empty(block) -> bool:
