@@ -5,7 +5,8 @@ showing the cover image (the source's own or one drawn by ``pipeline.cover``), a
 page, a contents page that is also the nav document (table of contents nested by heading
 level, landmarks), a colophon, and an NCX for older readers.  Footnotes become EPUB 3
 pop-up notes at the end of the unit that refers to them.  ebooklib writes the package;
-``repack`` then fixes what it leaves to chance (zip order, timestamps).
+``finish_package`` then does what its public API cannot (our own nav, the package's
+language) and fixes what it leaves to chance (zip order, timestamps).
 """
 from __future__ import annotations
 
@@ -113,11 +114,10 @@ def write_epub(doc, options=None) -> bytes:
         book.set_direction("rtl")
 
     raw = io.BytesIO()
-    writer = _writer_class()(raw, book, {"mtime": doc.date, "epub3_pages": False, "epub2_guide": False,
-                                      "epub3_landmark": False, "compresslevel": 0})
-    writer.process()
-    writer.write()
-    return repack(raw.getvalue())
+    epub.write_epub(raw, book, {"mtime": doc.date, "epub3_pages": False, "epub2_guide": False,
+                                "epub3_landmark": False, "compresslevel": 0, "raise_exceptions": True})
+    return finish_package(raw.getvalue(), f"{book.FOLDER_NAME}/{nav.file_name}", nav.content,
+                          book.language, book.direction)
 
 
 NUMBERED = re.compile(r"^\W*(\w+\W+)?([IVXLCDM]+|\d+)\b")
@@ -416,26 +416,30 @@ def _raw_page_class():
     return XhtmlPage
 
 
-def _writer_class():
-    from ebooklib import epub
-
-    class Writer(epub.EpubWriter):
-        """ebooklib's writer, but the nav document is the one we rendered."""
-
-        def _get_nav(self, item):
-            return item.content
-
-        def _write_opf_file(self, root):
-            root.set("{http://www.w3.org/XML/1998/namespace}lang", self.book.language)
-            if self.book.direction:
-                root.set("dir", self.book.direction)
-            super()._write_opf_file(root)
-
-    return Writer
+def finish_package(data: bytes, nav_name: str, nav: bytes, language: str,
+                   direction: str | None) -> bytes:
+    """The one step after ebooklib's public API, for what it cannot do: our own navigation
+    document in place of the one it generates, xml:lang (and dir) on the package element,
+    and a reproducible zip (repack)."""
+    src = zipfile.ZipFile(io.BytesIO(data))
+    opf_name = next(n for n in src.namelist() if n.endswith(".opf"))
+    opf = src.read(opf_name)
+    # Into the <package> start tag, as text: parsing and writing the file again would
+    # change how ebooklib wrote the rest of it.
+    attrs = [("xml:lang", language), *([("dir", direction)] if direction else [])]
+    added = "".join(f' {k}="{_attr(v)}"' for k, v in attrs).encode("utf-8")
+    end = opf.index(b">", opf.index(b"<package"))
+    return repack(data, {nav_name: nav, opf_name: opf[:end] + added + opf[end:]})
 
 
-def repack(data: bytes) -> bytes:
-    """Rewrite the zip: mimetype first and stored, fixed timestamps, stable order."""
+def _attr(value: str) -> str:
+    return value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+
+
+def repack(data: bytes, replaced: dict[str, bytes] | None = None) -> bytes:
+    """Rewrite the zip: mimetype first and stored, fixed timestamps, stable order; the files
+    in ``replaced`` with the given content."""
+    replaced = replaced or {}
     src = zipfile.ZipFile(io.BytesIO(data))
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w") as dst:
@@ -445,7 +449,7 @@ def repack(data: bytes) -> bytes:
             info = zipfile.ZipInfo(name, ZIP_DATE)
             info.compress_type = zipfile.ZIP_STORED if name == "mimetype" else zipfile.ZIP_DEFLATED
             info.external_attr = 0o644 << 16
-            dst.writestr(info, src.read(name))
+            dst.writestr(info, replaced[name] if name in replaced else src.read(name))
     return out.getvalue()
 
 
