@@ -7,6 +7,7 @@ and a PNG drawn here, so the fixtures are ours and nothing binary is committed.
 from __future__ import annotations
 
 import io
+import re
 import struct
 import zipfile
 import zlib
@@ -268,7 +269,8 @@ HEBREW = """\
 @pytest.fixture(scope="module")
 def rtl(tmp_path_factory) -> Path:
     src = tmp_path_factory.mktemp("rtl-src")
-    (src / "fa.md").write_text(PERSIAN)
+    # long enough for pages with folios
+    (src / "fa.md").write_text(PERSIAN + "\n\n".join([PERSIAN.split("\n")[2]] * 30) + "\n")
     (src / "he.md").write_text(HEBREW)
     out = tmp_path_factory.mktemp("rtl-out")
     run_pipeline("build", src / "fa.md", src / "he.md", "-o", out)
@@ -300,6 +302,8 @@ def test_right_to_left_in_every_edition(rtl, lang, title, font, skip):
     text = subprocess.run(["pdftotext", folder / f"{lang}.pdf", "-"], capture_output=True,
                           text=True, check=True).stdout
     assert f"and in {font.replace('-', ' ')}" in " ".join(text.split())
+    if lang == "fa":                    # folios in Persian digits
+        assert re.search(r"^[\u06f0-\u06f9]+$", re.sub("[\u202a-\u202e]", "", text), re.M)
 
 
 # -- lists and tables ---------------------------------------------------------------------

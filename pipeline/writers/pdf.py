@@ -171,7 +171,9 @@ def page_css(doc, options: PdfOptions) -> str:
     part, chapter = openings(doc, options)
     # A right-to-left book is bound on the right: its gutter is on the other side.
     left, right = (inside, outside) if doc.direction == "rtl" else (outside, inside)
-    return f"""
+    digits = FOLIO_DIGITS.get(doc.language.split("-")[0].lower())
+    folios = f"@page {{ @bottom-center {{ content: counter(page, {digits}); }} }}" if digits else ""
+    return folios + f"""
 html {{ font-size: {size}pt; font-family: {fonts.FAMILY}, {fallback_family(doc.language)}serif; }}
 @page {{ size: {width}mm {height}mm; margin: {top:.1f}mm {outside:.1f}mm {bottom:.1f}mm {inside:.1f}mm;
         {bleed} {marks} }}
@@ -190,6 +192,10 @@ main {{ break-before: {"right" if "right" in (part, chapter) else "page"}; }}
 .chapter {{ break-before: {"right" if chapter == "right" else "page"}; }}
 .chapter-title {{ padding-top: {height * 0.16:.0f}mm; }}
 """)
+
+
+# Folios in the digits a language's books use (Persian ۱۲۳, Arabic ١٢٣).
+FOLIO_DIGITS = {"fa": "persian", "ar": "arabic-indic", "ur": "persian"}
 
 
 def running_head(title: str, options: PdfOptions) -> str:
