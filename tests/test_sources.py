@@ -444,3 +444,29 @@ def test_preformatted_plain_text_is_kept_as_written(tmp_path):
     assert "+--------+--------+-----------------+" in text
     assert 'printf("hello -- world\\n");' in text
     assert "A message looks like this on the wire:" in text
+
+
+def test_html_source_metadata_sections_and_handlers(tmp_path):
+    from pipeline.stages import normalize
+
+    page = tmp_path / "page.html"
+    page.write_text(
+        '<!DOCTYPE html><html lang="ar"><head><meta charset="utf-8"><title>دليل المشروع</title>'
+        '<meta name="author" content="كاتب"></head><body>'
+        '<section><h1>مقدمة</h1><p onclick="x()">نص <a href="https://example.org" onclick="y()">'
+        'رابط</a>.</p></section><section><h1>التثبيت</h1><ol type="a" start="3"><li>ثلاثة</li>'
+        '</ol></section></body></html>', encoding="utf-8")
+    md, meta, report = normalize(page)
+    assert (meta["title"], meta["author"], meta["language"]) == ("دليل المشروع", "كاتب", "ar")
+    assert "# مقدمة" in md and "# التثبيت" in md and "c.  ثلاثة" in md
+    assert "[رابط](https://example.org)" in md and "onclick" not in md
+    assert "W-UNSAFE-HTML" in [d.code for d in report.items]
+
+
+def test_chinese_markdown_names_its_language():
+    from pipeline.stages import normalize
+
+    text = ("# 项目说明\n\n这是一个把文本转换成书籍的简单工具。你可以把文本放进文件夹，然后构建书籍。"
+            "每一章都有单独的页面，目录会自动生成。\n\n## 安装\n\n运行命令。\n")
+    _, meta, _ = normalize(Path("zh.md"), raw=text.encode())
+    assert meta["language"] == "zh" and meta["title"] == "项目说明"

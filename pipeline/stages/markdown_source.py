@@ -32,6 +32,7 @@ SMART = [("---", "—"), ("--", "–"), ("...", "…"), ("'", "’")]
 # commonmark_x is pandoc's Markdown reader that can give source positions; smart is on.
 READ = "commonmark_x+sourcepos"
 MIN_WORDS = 30
+CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")   # one a word, or near enough
 POS = re.compile(r"(\d+):(\d+)-(\d+):(\d+)")
 
 
@@ -208,7 +209,8 @@ def normalize_markdown(draft, lang_of) -> None:
         # Recorded only from enough words to be sure: a plain text's normalized output
         # names its language whenever its words could tell it, and must come through as is.
         words = prose_text(tree["blocks"])
-        lang = lang_of(words) if len(words.split()) >= MIN_WORDS else None
+        enough = len(words.split()) >= MIN_WORDS or len(CJK.findall(words)) >= MIN_WORDS
+        lang = lang_of(words) if enough else None
         if lang:
             draft.meta["language"] = lang
     lines = _apply(lines, _edits(tree["blocks"], lines, str(lang or "en")))

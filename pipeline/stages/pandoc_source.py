@@ -45,6 +45,10 @@ def read(draft) -> None:
         _inline_media(tree["blocks"], media)
     tree["blocks"] = unwrap_sections(tree["blocks"])
     unique_ids(tree["blocks"])
+    unsafe = drop_unsafe_attributes(tree["blocks"])
+    if unsafe:
+        draft.report.warn(None, "W-UNSAFE-HTML", f"removed {', '.join(sorted(unsafe))} "
+                          "attributes: editions carry no scripts or styles from a source")
     meta = source_metadata(tree["meta"])
     if draft.kind == "odt":
         meta = odt_metadata(draft.raw) | meta
@@ -222,6 +226,24 @@ def unique_ids(blocks) -> None:
         if n > 1:
             attr[0] = f"{attr[0]}-{n}"
     walk(blocks, visit)
+
+
+def drop_unsafe_attributes(blocks) -> set[str]:
+    """Event handlers and styles a document's elements carried (pandoc keeps them as
+    attributes) go, so not even the Markdown edition has them; returns their names."""
+    dropped: set[str] = set()
+
+    def visit(node):
+        at = ATTR_AT.get(node["t"])
+        if at is None or not isinstance(node["c"], list) or len(node["c"]) <= at:
+            return
+        attr = node["c"][at]
+        if isinstance(attr, list) and len(attr) == 3 and isinstance(attr[2], list):
+            bad = [kv for kv in attr[2] if kv[0].lower().startswith("on") or kv[0].lower() == "style"]
+            dropped.update(kv[0].lower() for kv in bad)
+            attr[2] = [kv for kv in attr[2] if kv not in bad]
+    walk(blocks, visit)
+    return dropped
 
 
 def _unwrap_inside(block) -> None:
