@@ -131,6 +131,8 @@ def test_metadata_and_links_come_from_the_source(editions, fmt):
     assert {"First chapter", "A section", "Second chapter"} <= set(headings)
     # an EPUB's sections nest (pandoc reads them as Divs): the text inside is kept
     assert "Text under the section." in page.text_content()
+    notes = page.xpath("//*[@role='doc-endnotes' or @role='doc-footnote' or contains(@class, 'footnote')]")
+    assert "The note." in " ".join(n.text_content() for n in notes)
 
 
 def test_readme_keeps_links_and_local_images_and_loses_only_what_is_unsafe(editions):
