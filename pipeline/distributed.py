@@ -14,13 +14,16 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
+import time
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
-from .build import (IMAGE_SUFFIXES, BuildOptions, Edition, Source, TextResult, _lost, _read_state,
+from .build import (_task_options, IMAGE_SUFFIXES, BuildOptions, Edition, Source, TextResult, _lost, _read_state,
                     _remove, _remove_editions, _size, _state_path, build_text, clean_leftovers,
                     plan, write_atomic, write_tree_atomic)
+from .diagnostics import ERROR, Diagnostic
 from .writers import formats as format_records
 
 # The variables a build reads from its environment: the client's apply on the worker.
@@ -68,7 +71,7 @@ def run(sources: list[Source], options: BuildOptions, address: str, progress=Non
     if not work:
         return []
     environment = {k: os.environ.get(k) for k in ENVIRONMENT}
-    task_options = {"overrides": dict(options.overrides)}
+    task_options = _task_options(options)
     images: dict[Path, list[Path]] = {}
     results: list[TextResult] = []
     with Client(address, timeout=30) as client:
@@ -80,7 +83,7 @@ def run(sources: list[Source], options: BuildOptions, address: str, progress=Non
             source, formats, keys = work[i]
             return client.submit(build_remote, source.name, source.slug, pack(source, _images(
                 source.path.parent, images)), formats, keys, task_options, environment,
-                key=f"build-{source.slug}-{keys['md'][:16]}", priority=len(work) - i)
+                options.timeout, key=f"build-{source.slug}-{keys['md'][:16]}", priority=len(work) - i)
 
         # Only a few texts in flight per worker thread: the client, the scheduler and the
         # workers hold a window of the catalog, never all of it.
@@ -150,7 +153,8 @@ def _state_json(state: dict) -> bytes:
 
 # -- the worker's side -------------------------------------------------------------------
 def build_remote(name: str, slug: str, files: dict[str, bytes | None], formats: list[str],
-                 keys: dict[str, str], options: dict, environment: dict[str, str | None]):
+                 keys: dict[str, str], options: dict, environment: dict[str, str | None],
+                 timeout: int):
     """Build one text from its packed files in a temporary folder; runs on a worker.
 
     Returns the TextResult (diagnostics naming the client's paths), the edition files by
@@ -158,6 +162,7 @@ def build_remote(name: str, slug: str, files: dict[str, bytes | None], formats: 
     folder changes, so running it twice, or on another worker, gives the same answer.
     """
     original = Path(name)
+    _step(slug)("building")
     with tempfile.TemporaryDirectory(prefix="pipeline-") as tmp:
         folder, out_dir = Path(tmp, "source"), Path(tmp, "output")
         for rel, data in files.items():
@@ -169,8 +174,13 @@ def build_remote(name: str, slug: str, files: dict[str, bytes | None], formats: 
                 target.write_bytes(data)
         source = Source(folder / original.name, slug, folder / (original.stem + ".yaml"), folder)
         with _environment(environment):
-            result = build_text(source, formats, out_dir, keys, options, step=_step(slug))
-        editions = _read_tree(out_dir / slug) if (out_dir / slug).is_dir() else {}
+            result, problem = _forked(lambda: build_text(source, formats, out_dir, keys, options),
+                                      timeout)
+        if problem:
+            code, message = problem
+            result = TextResult(source, [], [Diagnostic(str(source.path), None, code, ERROR, message)],
+                                failed=True)
+        editions = _read_tree(out_dir / slug) if (out_dir / slug).is_dir() and not problem else {}
         state = _read_state(out_dir, slug)
 
     def here(text: str) -> str:
@@ -183,6 +193,52 @@ def build_remote(name: str, slug: str, files: dict[str, bytes | None], formats: 
     return TextResult(Source(original, slug, original.with_name(original.stem + ".yaml"),
                              original.parent), result.editions, result.diagnostics,
                       result.failed), editions, state
+
+
+def _forked(build, timeout: int) -> tuple[Any, tuple[str, str] | None]:
+    """build() in a forked child, as a local build runs each text: its memory limit, its
+    time limit and a crash stay the text's own, and the worker's memory stays flat however
+    many texts it builds.  (os.fork, not multiprocessing: a worker under a nanny is a
+    daemon process, which multiprocessing forbids to have children.)"""
+    import ctypes
+    import pickle
+    import select
+    import signal
+
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:        # the child: build, send the result, leave without the worker's exit
+        code = 1
+        try:
+            os.close(read)
+            ctypes.CDLL(None).prctl(1, signal.SIGKILL)      # PR_SET_PDEATHSIG
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                signal.signal(sig, signal.SIG_DFL)
+            with os.fdopen(write, "wb") as pipe:
+                pipe.write(pickle.dumps(build()))
+            code = 0
+        finally:
+            os._exit(code)
+    os.close(write)
+    data = bytearray()
+    deadline = time.monotonic() + timeout if timeout else None
+    with os.fdopen(read, "rb", buffering=0) as pipe:
+        while True:
+            left = None if deadline is None else max(0.0, deadline - time.monotonic())
+            if not select.select([pipe], [], [], left)[0]:
+                os.kill(pid, signal.SIGKILL)
+                os.waitpid(pid, 0)
+                return None, ("E-TIMEOUT", f"building took longer than {timeout} s and was stopped; "
+                              "raise the limit with --timeout if the text is really that long")
+            chunk = pipe.read(1 << 20)
+            if not chunk:
+                break
+            data += chunk
+    _, status = os.waitpid(pid, 0)
+    if os.waitstatus_to_exitcode(status) == 0:
+        return pickle.loads(data), None
+    return None, ("E-CRASH", f"the build process died (exit status {os.waitstatus_to_exitcode(status)}); "
+                  "this is a bug, please report it")
 
 
 def _read_tree(folder: Path) -> dict:

@@ -114,6 +114,14 @@ def test_cluster_build_is_the_local_build(cluster, catalog, tmp_path):
     # Up to date: only the broken text is sent again (as a local build retries it).
     again = _build(catalog, tmp_path / "remote", "--scheduler", address)
     assert "building 1 text on" in again.stderr and _tree(tmp_path / "remote") == files
+    # Each text is built in a child of its worker, under the build's time limit.
+    (catalog / "broken.md").unlink()
+    timed = _build(catalog, tmp_path / "timed", "--scheduler", address, "--timeout", "1")
+    errors = sorted(line.split(": ")[0] for line in timed.stderr.splitlines() if "error[E-TIMEOUT]" in line)
+    texts = [p for p in catalog.glob("*.*") if p.suffix in (".md", ".txt")]
+    assert len(texts) == 4 and errors == sorted(f"{p}:1" for p in texts), timed.stderr
+    editions = [d for d in (tmp_path / "timed").iterdir() if d.is_dir() and not d.name.startswith(".")]
+    assert timed.returncode == 1 and editions == []
 
 
 def test_worker_killed_mid_build(cluster, catalog, tmp_path):
