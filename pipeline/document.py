@@ -349,6 +349,31 @@ def text_of(el) -> str:
     return " ".join("".join(el.itertext()).split())
 
 
+BARE_NUMBER = re.compile(r"\s*([IVXLCDM]+|\d+)\.?\s*")
+FIRST_LINE_CHARS = 60
+
+
+def contents_title(title: str, section) -> str:
+    """How contents list a heading: as it is, but a bare number heading verse (a numbered
+    poem, II.) with the verse's first line, as Standard Ebooks does (II. Our share of
+    night to bear).  The heading in the text is left as it is."""
+    if section is None or not BARE_NUMBER.fullmatch(title):
+        return title
+    heading = next((c for c in section if c.tag in HEADINGS), None)
+    block = heading.getnext() if heading is not None else None
+    if block is None or block.tag != "div" or "line-block" not in (block.get("class") or ""):
+        return title        # not verse right under the heading
+    parts = [block.text or ""]
+    for child in block:
+        if child.tag == "br":
+            break
+        parts.append("".join(child.itertext()) + (child.tail or ""))
+    line = " ".join("".join(parts).split()).rstrip(" ,;:—–-")
+    if len(line) > FIRST_LINE_CHARS:
+        line = line[:FIRST_LINE_CHARS].rsplit(" ", 1)[0].rstrip(" ,;:—–-") + "…"
+    return f"{title} {line}" if line else title
+
+
 def _drop_keep_tail(el) -> None:
     parent = el.getparent()
     if parent is None:

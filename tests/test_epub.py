@@ -153,7 +153,7 @@ def check_nav(book: Epub, headings: list[str]) -> list[str]:
             h = el.xpath("./x:h1|./x:h2|./x:h3|./x:h4|./x:h5|./x:h6", namespaces=NS) \
                 if not el.tag.endswith(("h1", "h2", "h3", "h4", "h5", "h6")) else [el]
             text = " ".join("".join(h[0].itertext()).split()) if h else ""
-            if h and not text.startswith(title[:20]):
+            if h and not (text.startswith(title[:20]) or title.startswith(text)):
                 problems.append(f"nav entry {title!r} lands on heading {text!r}")
     # Nesting follows heading levels: depth never jumps by more than one.
     depths = [d for d, _, _ in entries]
@@ -271,12 +271,20 @@ def check_creators_and_start(book: Epub) -> list[str]:
 def all_problems(book: Epub, doc) -> list[str]:
     problems = check_zip(book) + check_cover(book) + check_semantics(book, doc.language)
     problems += check_creators_and_start(book)
-    problems += check_nav(book, [h.title for h in headings_of(doc)])
+    problems += check_nav(book, [listed(doc, h) for h in headings_of(doc)])
     problems += check_notes(book)[0]
     missing = words(doc_text(doc)) - words(book.text())
     if missing:
         problems.append(f"{len(missing)} words of the text are missing, e.g. {sorted(missing)[:5]}")
     return problems
+
+
+def listed(doc, heading) -> str:
+    """How the contents list a heading: a bare number over verse with its first line."""
+    from pipeline.document import contents_title
+
+    found = doc.body.xpath(f'//section[@id="{getattr(heading, "id", "")}"]')
+    return contents_title(heading.title, found[0] if found else None)
 
 
 def headings_of(doc):

@@ -21,7 +21,7 @@ import zipfile
 from lxml import etree
 
 from .. import cover as covers
-from ..document import HEADINGS, UUID_NAMESPACE, text_of
+from ..document import HEADINGS, UUID_NAMESPACE, contents_title, text_of
 from .base import Format, Output, css, note_id, note_refs, render, verse_lines
 
 OPS = "http://www.idpf.org/2007/ops"
@@ -377,7 +377,8 @@ def _toc(doc, units) -> list[tuple[int, str, str, str]]:
             parent = h.getparent()
             hid = parent.get("id") if parent.tag == "section" else h.get("id")
             href = u.file_name if h is u.heading or not hid else f"{u.file_name}#{hid}"
-            entries.append((int(h.tag[1]), text_of(h), href, ""))
+            section = parent if parent.tag == "section" else None
+            entries.append((int(h.tag[1]), contents_title(text_of(h), section), href, ""))
     return entries
 
 

@@ -16,7 +16,7 @@ import re
 from lxml import etree
 
 from .. import fonts
-from ..document import HEADINGS
+from ..document import HEADINGS, contents_title
 from .base import Format, Output, css, note_id, note_refs, render, verse_lines
 
 # Interface words, by language; anything else falls back to English.
@@ -185,8 +185,8 @@ def contents(doc, link) -> list[dict]:
     """The table of contents as a tree: parts hold the chapters that follow them."""
     tree, part = [], None
     for ch in doc.chapters:
-        entry = {"title": ch.title or str(ch.number), "href": link(ch), "kind": ch.kind, "children": [],
-                 "number": ch.number}
+        entry = {"title": contents_title(ch.title, ch.element) or str(ch.number),
+                 "href": link(ch), "kind": ch.kind, "children": [], "number": ch.number}
         if ch.kind == "part":
             part = entry
             tree.append(entry)

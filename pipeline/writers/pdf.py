@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from lxml import etree
 
 from .. import fonts
-from ..document import HEADINGS
+from ..document import HEADINGS, contents_title
 from ..diagnostics import error
 from . import pdf_parts as parts
 from .base import Format, Output, css, note_id, note_refs, render, to_html, verse_lines
@@ -343,7 +343,8 @@ def mark_structure(doc, body, options: PdfOptions) -> list[dict]:
         if kind in {"part", "chapter"} and h is next(section.iter(*HEADINGS)):
             section.set("class", f"{section.get('class', '')} {kind}".strip())
             classes.append(f"{kind}-title")
-            entries.append({"id": section.get("id"), "title": title, "kind": kind})
+            entries.append({"id": section.get("id"), "title": contents_title(title, section),
+                            "kind": kind})
         h.set("class", " ".join([h.get("class", ""), *classes]).strip())
     return entries
 
