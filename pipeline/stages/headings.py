@@ -33,7 +33,8 @@ LABEL = "|".join(sorted(RANKS, key=len, reverse=True))
 # A label, then "No." maybe, then a number; or an ordinal before an EPILOGUE/PROLOGUE.
 LABELLED = re.compile(
     rf"^(?:(?P<ord>{'|'.join(ORDINALS)})\s+)?(?P<label>{LABEL}|epilogue|prologue)\b\.?"
-    rf"\s*(?:No\.?\s*)?(?P<num>{NUMBER})?(?![\w])(?P<rest>.*)$", re.I)
+    rf"\s*(?:No\.?\s*)?(?P<num>{NUMBER}|the\s+(?:{'|'.join(ORDINALS)}))?(?![\w])(?P<rest>.*)$",
+    re.I)
 LABELLED_TIGHT = re.compile(rf"^(?P<label>BOOK|PART|CHAPTER|ACT|SCENE)(?P<num>{ROMAN}|\d+)"
                             r"(?![\w])(?P<rest>.*)$")
 BARE = re.compile(rf"^(?:{ROMAN}|\d{{1,3}})\.?$")
@@ -123,7 +124,7 @@ def settle_strays(heads: list, after_heading: set, visible) -> None:
     for rank in (0, 1, 2):
         same = [h for h in heads if h.rank == rank]
         m = label_match(visible(same[0].text)) if len(same) == 1 else None
-        if m is None or (m.group("num") or "").lower() in ("i", "1", "one") or m.group("ord"):
+        if m is None or (m.group("num") or "").lower() in ("i", "1", "one", "the first") or m.group("ord"):
             continue
         k = heads.index(same[0])
         if any(ranked(h) and h.rank == 3 for h in heads[:k]):
@@ -143,3 +144,85 @@ def number_value(text: str) -> int | None:
     values = [{"I": 1, "V": 5, "X": 10, "L": 50, "C": 100, "D": 500, "M": 1000}[c]
               for c in m.group(1)]
     return sum(-v if v < w else v for v, w in zip(values, values[1:] + [0]))
+
+
+# ------------------------------------------------------------------ sequences
+
+# A numbered title standing alone: ``I. The Period``, ``2. CONSERVATIVE SOCIALISM``,
+# ``C. German, or "True," Socialism``.
+NUMBERED_TITLE = re.compile(rf"^\(?(?P<num>{ROMAN}|\d{{1,3}}|[A-Z])[.)]\)?\s+(?P<title>\S.*)$")
+LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
+def titular(title: str) -> bool:
+    """Written as a title, not as a sentence: capitals (or capitalised long words) and no
+    sentence inside it."""
+    t = title.strip()
+    if not t or len(t) > 100 or not t[0].isupper() or t.endswith((",", ";", ":")) or \
+            re.search(r"[.!?]\W*\s+[a-z]", t):
+        return False
+    if is_all_caps(t):
+        return True
+    words = [w for w in re.findall(r"[^\W\d_][\w’'-]*", t) if len(w) >= 4]
+    return bool(words) and sum(1 for w in words if w[0].isupper()) >= 0.8 * len(words)
+
+
+def _values(num: str) -> dict:
+    """The numbering styles a number can belong to, with its value in each."""
+    out = {}
+    if num.isdigit():
+        out["arabic"] = int(num)
+    if re.fullmatch(ROMAN, num):
+        out["roman"] = number_value(num)
+    if len(num) == 1 and num in LETTERS:
+        out["letter"] = LETTERS.index(num) + 1
+    return out
+
+
+def numbered_runs(candidates: list, prose_between, labelled: list) -> dict:
+    """Numbered titles that belong to a run: ``I. …, II. …, III. …`` (restarts allowed).
+
+    candidates: (key, number, position) in text order; prose_between(p, q) says whether
+    running text stands between two positions (a list's items follow one another; a
+    book's sections have text between them); labelled: (rank, position) of the labelled
+    headings.  Returns {key: (rank, style, run length)}: a run that starts inside the span
+    of another style, or of a labelled rank, sits one level below it (a chapter rank when
+    nothing encloses it).
+    """
+    runs: dict = {}                 # style -> list of runs, each a list of (key, pos)
+    for key, num, pos in candidates:
+        for style, value in _values(num).items():
+            rs = runs.setdefault(style, [])
+            last = rs[-1][-1] if rs and rs[-1] else None
+            if rs and rs[-1][-1][2] == value - 1 and prose_between(last[1], pos):
+                rs[-1].append((key, pos, value))
+            elif value == 1:
+                rs.append([(key, pos, value)])
+    # A lone item is no run; a run not starting at one was never started.
+    kept = {s: [r for r in rs if len(r) >= 2] for s, rs in runs.items()}
+    kept = {s: rs for s, rs in kept.items() if rs}
+    # A number read in two styles (I as roman one or the letter nine): the longer run wins.
+    owner: dict = {}
+    for style, rs in kept.items():
+        for r in rs:
+            for key, _, _ in r:
+                if key not in owner or len(r) > owner[key][1]:
+                    owner[key] = (style, len(r))
+    spans = {}
+    for style, rs in kept.items():
+        items = [pos for r in rs for key, pos, _ in r if owner[key][0] == style]
+        if len(items) >= 2:
+            spans[style] = (min(items), max(items))
+    by_rank: dict = {}
+    for rank, pos in labelled:
+        a, b = by_rank.get(rank, (pos, pos))
+        by_rank[rank] = (min(a, pos), max(b, pos))
+
+    def rank(style):
+        first = spans[style][0]
+        outer = [r for r, (a, b) in by_rank.items() if a < first < b]
+        depth = sum(1 for s, (a, b) in spans.items() if s != style and a < first < b)
+        return (max(outer) + 1 if outer else 3) + depth
+    ranks = {style: rank(style) for style in spans}
+    return {key: (ranks[style], style, n) for key, (style, n) in owner.items()
+            if style in spans}

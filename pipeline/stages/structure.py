@@ -214,14 +214,24 @@ def heading_kind(r: Raw, ctx: Context, prev: Block | None, nxt: Raw | None,
     m = H.label_match(text, ctx.markers)
     if m and (len(r.lines) == 1 or len(vis) <= 120):
         return H.rank_of(m.group("label")), m
-    if len(r.lines) != 1:
-        return None
-    if H.BARE.match(vis):
-        return "bare", None
     # A numbered division over numbered pieces (I. LIFE. above poems numbered I., II., …).
     if NUMBERED_DIVISION.match(vis) and nxt is not None and len(nxt.lines) == 1 and \
             re.fullmatch(r"(?:I|1)\.?", ctx.visible(nxt.joined).strip()):
         return "division", None
+    if r.no in ctx.sequence:
+        return ctx.sequence[r.no], None
+    # A line standing alone that repeats the next entry of the contents list (right under
+    # a heading it is that heading's title, as the list pairs them: CHAPTER I / Jonathan
+    # Harker's Journal).
+    if (prev is None or prev.kind != "heading") and not ctx.is_running_text(r) and \
+            (k := ctx.contents.match(vis)) is not None:
+        ctx.draft.explain(r.no, "heading-contents", f"repeats entry {k + 1} of the contents "
+                          "list, confidence 0.95")
+        return -1, None
+    if len(r.lines) != 1:
+        return None
+    if H.BARE.match(vis):
+        return "bare", None
     if (NAMED_LINE.match(vis) or NAMED_TITLED.match(vis)) and len(vis) <= 80:
         # The section's name repeated under its own heading is a running title.
         last = ctx.last_heading
@@ -245,6 +255,30 @@ def heading_kind(r: Raw, ctx: Context, prev: Block | None, nxt: Raw | None,
     return None
 
 
+def numbered_titles(raw: list[Raw], ctx: Context) -> dict:
+    """{line: rank} of the numbered titles that form runs through the book (I. The
+    Period, II. The Mail, …); a lone numbered line is left as written."""
+    candidates, labelled = [], []
+    for k, r in enumerate(raw):
+        if len(r.lines) > 2 or getattr(r, "contents", None):
+            continue
+        vis = ctx.visible(r.joined).strip()
+        m = H.NUMBERED_TITLE.match(vis)
+        if m and H.titular(m.group("title")) and not H.label_match(vis):
+            candidates.append((r.no, m.group("num"), k))
+        elif len(r.lines) == 1 and (lm := H.label_match(vis)) and H.rank_of(lm.group("label")) >= 0:
+            labelled.append((H.rank_of(lm.group("label")), k))
+    if not candidates:
+        return {}
+    prose = [ctx.is_prose(r) for r in raw]
+    found = H.numbered_runs(candidates, lambda p, q: any(prose[p + 1:q]), labelled)
+    for no, (rank, style, n) in found.items():
+        # Each further member of the run makes a coincidence less likely.
+        ctx.draft.explain(no, "heading-sequence", f"numbered title in a run of {n} ({style}), "
+                          f"rank {rank}, confidence {1 - 0.5 ** n:.2f}")
+    return {no: rank for no, (rank, _, _) in found.items()}
+
+
 def classify(raw: list[Raw], ctx: Context) -> list[Block]:
     draft, markers = ctx.draft, ctx.markers
     vocab = ctx.vocab
@@ -256,6 +290,7 @@ def classify(raw: list[Raw], ctx: Context) -> list[Block]:
     set_off = sum(1 for k in bare_heads if len(raw[k + 1].lines) <= 2 and
                   raw[k + 2].gap > raw[k + 1].gap and paragraphs[k + 1][:1].isupper())
     ctx.titles_set_off = len(bare_heads) >= 3 and set_off >= 0.5 * len(bare_heads)
+    ctx.sequence = numbered_titles(raw, ctx)
     speakers = plays.find_speakers(paragraphs)
     if speakers:
         draft.explain(raw[0].no, "play", "speakers: " + ", ".join(sorted(speakers)[:12]))
@@ -340,7 +375,8 @@ def classify(raw: list[Raw], ctx: Context) -> list[Block]:
                 cut = len(ctx.visible(text)) - len(m.group("rest").lstrip(".").lstrip())
                 head_len = _offset_with_markers(text, markers, cut)
                 text, extra = text[:head_len].rstrip(), text[head_len:].strip()
-            elif not (m and m.group("rest").strip(" .:")) and rank != -1 or rank == -1:
+            elif r.no not in ctx.sequence and (
+                    not (m and m.group("rest").strip(" .:")) and rank != -1 or rank == -1):
                 title = _title_line(nxt, ctx, raw[i + 2] if i + 2 < len(raw) else None,
                                     bare=rank == "bare") if not (rank == -1 and ctx.is_running_text(nxt)) \
                     else None
