@@ -18,7 +18,7 @@ import re
 import yaml
 
 from ..safety import PANDOC_LIMITS
-from .pandoc_source import stringify, walk
+from .pandoc_source import stringify, too_deep, walk
 
 FRONT = re.compile(r"\A---[ \t]*\n(.*?\n)(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.S)
 TITLE_BLOCK = re.compile(r"\A(?:%[^\n]*\n(?:[ \t]+[^\n]*\n)*){1,3}")  # pandoc's % title block
@@ -194,6 +194,13 @@ def _wrapper(block) -> bool:
 
 
 def normalize_markdown(draft, lang_of) -> None:
+    try:
+        _normalize(draft, lang_of)
+    except RecursionError:
+        raise too_deep(draft, draft.text) from None
+
+
+def _normalize(draft, lang_of) -> None:
     import pypandoc
 
     meta, body = split_front_matter(draft.text)

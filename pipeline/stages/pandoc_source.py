@@ -31,8 +31,25 @@ LIST_KEYS = {"author", "translator", "editor", "subjects"}
 ROLES = {"aut": "author", "trl": "translator", "edt": "editor"}
 
 
+def too_deep(draft, text: str = ""):
+    """The error for a document nested deeper than a tree can be walked (the Document
+    refuses far less deep ones anyway: E-NESTING)."""
+    lines = text.split("\n")
+    line = max(range(len(lines)), key=lambda i: len(lines[i]) - len(lines[i].lstrip(" >\t-*+")),
+               default=0) + 1
+    return draft.report.fail(line if text else None, "E-NESTING", "lists or quotes are nested "
+                             "too deep for any edition to set — flatten the structure")
+
+
 def read(draft) -> None:
     """Replace ``draft.raw`` (the document) by Markdown; source metadata into draft.meta."""
+    try:
+        _read(draft)
+    except RecursionError:
+        raise too_deep(draft) from None
+
+
+def _read(draft) -> None:
     import pypandoc
 
     with tempfile.TemporaryDirectory() as tmp:
