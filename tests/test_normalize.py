@@ -403,3 +403,18 @@ def test_quoted_passages_follow_each_languages_quotation_marks(tmp_path):
     md, _, _ = normalize(src)
     assert md.count("\n> „Es ist sehr wahrscheinlich, daß") == 2
     assert "\n> „Es ist sehr wahrscheinlich“" not in md
+
+
+@pytest.mark.parametrize("name", ["pg-old-small-print.txt", "pg-old-licence-after.txt"])
+def test_older_gutenberg_licence_is_stripped(name):
+    """Files from before about 2000: no *** START/END markers, the 'Small Print!' licence
+    before the text or after it; both go, as cleanly as the newer header and licence."""
+    md, meta, report = normalize(FIX / name)
+    for gone in ("Gutenberg", "Small Print", "SMALL PRINT", "Etext", "etext", "lawyers",
+                 "Welcome To", "Release Date", "Volunteer"):
+        assert gone not in md, gone
+    assert "The road began at the door" in md and "a little later than the day before." in md
+    assert [h for h in md.split("\n") if h.startswith("#")] == ["# CHAPTER I", "# CHAPTER II"]
+    assert meta["title"] == "The Long Road" and meta["author"] == "Anna Example"
+    assert any(d.code == "I-GUTENBERG" for d in report.items)
+    assert not any(d.code == "W-LOST-TEXT" for d in report.items)

@@ -12,6 +12,16 @@ START = re.compile(r"^\s*\*{3}\s*START OF (THE|THIS) PROJECT GUTENBERG.*$", re.M
 END = re.compile(r"^\s*\*{3}\s*END OF (THE|THIS) PROJECT GUTENBERG.*$", re.M | re.I)
 # "End of the Project Gutenberg EBook of X" just before the END marker.
 END_LINE = re.compile(r"^\s*(\**\s*)?End of (the |this )?Project Gutenberg", re.I)
+# Files from before about 2000 have no START/END markers: their header ends with the
+# "Small Print!" licence (*END*THE SMALL PRINT! FOR PUBLIC DOMAIN ETEXTS*Ver.04.29.93*END*)
+# and their footer starts at "End of (the) Project Gutenberg Etext of …" (the licence may
+# follow it there instead).
+SMALL_PRINT_END = re.compile(r"^[ \t]*\*+[ \t]*END[ \t]*\*?[ \t]*THE SMALL PRINT.*$", re.M | re.I)
+OLD_END = re.compile(r"^[ \t]*(\*+[ \t]*)?End of (the |this )?Project Gutenberg.*$", re.M | re.I)
+OLD_FIELDS = re.compile(r"^\s*(Title|Author|Release Date|Edition):|\[E-?text #\d+\]", re.M | re.I)
+OLD_HEADER = re.compile(r"Project Gutenberg|\bE-?texts?\b|\bE-?books?\b|^\s*(Title|Author|Release Date|"
+                        r"Edition|Language|Character set encoding):|donation|Copyright laws|"
+                        r"\*\*[A-Za-z]", re.M | re.I)
 CREDITS = re.compile(r"Project Gutenberg|Produced by|prepared by|Distributed Proofread|"
                      r"pgdp\.net|Transcribed (from|by)|^\s*\*{3}\s*$|gutenberg\.(org|net)|"
                      # thanks for the scans a text was made from
@@ -40,11 +50,41 @@ class Parts:
     credits: list        # (line, what, text) of credits and title-page lines removed
 
 
+def _old_style(text: str):
+    """(start, end) matches bounding the body of a pre-2000 file (no START/END markers),
+    or None when the text is not one."""
+    head = text[:20000]
+    if not re.search(r"Project Gutenberg", head, re.I):
+        return None
+    small, end = SMALL_PRINT_END.search(text), OLD_END.search(text)
+    if small and (end is None or small.start() < end.start()):
+        return small, OLD_END.search(text, small.end())
+    if end is None:
+        return None
+    # The licence after the text: the header is the run of boilerplate paragraphs at the
+    # top (the title, the Etext number, the "Welcome to …" and donation notices).
+    # Notices and fields (Title:, Release Date: … [Etext #]) may alternate with other
+    # notices; the header ends after its last such paragraph, and once its fields were
+    # given, at the first paragraph that is no notice.
+    last = fields = None
+    for m in re.finditer(r"^[^\n]*\S[^\n]*(?:\n[^\n]*\S[^\n]*)*", head[:8000], re.M):
+        if OLD_HEADER.search(m.group(0)):
+            last = m
+            fields = fields or OLD_FIELDS.search(m.group(0))
+        elif fields:
+            break
+    return (last, end) if last else None
+
+
 def split(text: str) -> Parts:
-    start = START.search(text)
-    if not start:
-        return Parts("", text, "", 1, [])
-    end = END.search(text, start.end())
+    start, end = START.search(text), None
+    if start:
+        end = END.search(text, start.end())
+    else:
+        old = _old_style(text)
+        if not old:
+            return Parts("", text, "", 1, [])
+        start, end = old
     header = text[: start.end()]
     body = text[start.end(): end.start() if end else len(text)]
     footer = text[end.start():] if end else ""
