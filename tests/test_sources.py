@@ -472,3 +472,14 @@ def test_chinese_markdown_names_its_language():
             "每一章都有单独的页面，目录会自动生成。\n\n## 安装\n\n运行命令。\n")
     _, meta, _ = normalize(Path("zh.md"), raw=text.encode())
     assert meta["language"] == "zh" and meta["title"] == "项目说明"
+
+
+@pytest.mark.parametrize("text, lang", [
+    ("# راهنما\n\nاین یک ابزار ساده برای ساختن کتاب است.\n\n## نصب\n\nدستور را اجرا کنید.\n", "fa"),
+    ("# מדריך\n\nזהו כלי פשוט לבניית ספרים מטקסט.\n\n## התקנה\n\nהריצו את הפקודה.\n", "he")])
+def test_a_short_right_to_left_readme_names_its_language(text, lang):
+    """Eight words of Arabic or Hebrew script are enough: its direction is what matters."""
+    from pipeline.stages import normalize
+
+    _, meta, _ = normalize(Path("r.md"), raw=text.encode())
+    assert meta["language"] == lang

@@ -32,6 +32,8 @@ SMART = [("---", "—"), ("--", "–"), ("...", "…"), ("'", "’")]
 # commonmark_x is pandoc's Markdown reader that can give source positions; smart is on.
 READ = "commonmark_x+sourcepos"
 MIN_WORDS = 30
+# Arabic and Hebrew script: few words tell the language, and its direction matters most.
+RTL = re.compile(r"[\u0590-\u05ff\u0600-\u06ff\u0750-\u077f\ufb1d-\ufdff\ufe70-\ufeff]")
 CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")   # one a word, or near enough
 POS = re.compile(r"(\d+):(\d+)-(\d+):(\d+)")
 
@@ -216,7 +218,9 @@ def _normalize(draft, lang_of) -> None:
         # Recorded only from enough words to be sure: a plain text's normalized output
         # names its language whenever its words could tell it, and must come through as is.
         words = prose_text(tree["blocks"])
-        enough = len(words.split()) >= MIN_WORDS or len(CJK.findall(words)) >= MIN_WORDS
+        letters = [c for c in words if c.isalpha()]
+        enough = len(words.split()) >= MIN_WORDS or len(CJK.findall(words)) >= MIN_WORDS or (
+            len(words.split()) >= 5 and len(RTL.findall(words)) > len(letters) / 2)
         lang = lang_of(words) if enough else None
         if lang:
             draft.meta["language"] = lang
