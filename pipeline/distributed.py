@@ -20,9 +20,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from .build import (_task_options, IMAGE_SUFFIXES, BuildOptions, Edition, Source, TextResult, _lost, _read_state,
-                    _remove, _remove_editions, _size, _state_path, build_text, clean_leftovers,
-                    plan, write_atomic, write_tree_atomic)
+from .build import (IMAGE_SUFFIXES, BuildOptions, Edition, Source, TextResult, _lost, _read_state,
+                    _remove, _remove_editions, _size, _state_path, _task_options, build_text,
+                    clean_leftovers, plan, preload, write_atomic, write_tree_atomic)
 from .diagnostics import ERROR, Diagnostic
 from .writers import formats as format_records
 
@@ -173,6 +173,7 @@ def build_remote(name: str, slug: str, files: dict[str, bytes | None], formats: 
             else:
                 target.write_bytes(data)
         source = Source(folder / original.name, slug, folder / (original.stem + ".yaml"), folder)
+        _warm(formats)
         with _environment(environment):
             result, problem = _forked(lambda: build_text(source, formats, out_dir, keys, options),
                                       timeout)
@@ -193,6 +194,18 @@ def build_remote(name: str, slug: str, files: dict[str, bytes | None], formats: 
     return TextResult(Source(original, slug, original.with_name(original.stem + ".yaml"),
                              original.parent), result.editions, result.diagnostics,
                       result.failed), editions, state
+
+
+WARM: set[str] = set()      # the formats whose writers this worker process has run
+
+
+def _warm(formats: list[str]) -> None:
+    """Import and run the writers once in the worker process, as the local pool's parent
+    does before it forks, so that every text's child starts warm (not with WeasyPrint's,
+    Pango's and fontconfig's set-up, seconds per text)."""
+    if not WARM.issuperset(formats):
+        preload(sorted(WARM | set(formats)), warm=True)
+        WARM.update(formats)
 
 
 def _forked(build, timeout: int) -> tuple[Any, tuple[str, str] | None]:

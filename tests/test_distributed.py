@@ -115,13 +115,15 @@ def test_cluster_build_is_the_local_build(cluster, catalog, tmp_path):
     again = _build(catalog, tmp_path / "remote", "--scheduler", address)
     assert "building 1 text on" in again.stderr and _tree(tmp_path / "remote") == files
     # Each text is built in a child of its worker, under the build's time limit.
-    (catalog / "broken.md").unlink()
-    timed = _build(catalog, tmp_path / "timed", "--scheduler", address, "--timeout", "1")
-    errors = sorted(line.split(": ")[0] for line in timed.stderr.splitlines() if "error[E-TIMEOUT]" in line)
-    texts = [p for p in catalog.glob("*.*") if p.suffix in (".md", ".txt")]
-    assert len(texts) == 4 and errors == sorted(f"{p}:1" for p in texts), timed.stderr
-    editions = [d for d in (tmp_path / "timed").iterdir() if d.is_dir() and not d.name.startswith(".")]
-    assert timed.returncode == 1 and editions == []
+    long = catalog / "long.md"
+    long.write_text("---\ntitle: Long\nlanguage: en\n---\n\n" + "\n\n".join(
+        f"Paragraph {i}: " + "the quick brown fox jumps over the lazy dog " * 20 for i in range(1500)))
+    timed = run_pipeline("build", long, "-o", tmp_path / "timed", "--scheduler", address, "--timeout", "1",
+                         env=ENV, check=False)
+    errors = [line.split(": ")[0] for line in timed.stderr.splitlines() if "error[" in line]
+    assert timed.returncode == 1 and errors == [f"{long}:1"], timed.stderr
+    assert "error[E-TIMEOUT]: building took longer than 1 s" in timed.stderr
+    assert not (tmp_path / "timed" / "long").exists()
 
 
 def test_worker_killed_mid_build(cluster, catalog, tmp_path):
