@@ -80,14 +80,57 @@ def _column_index(line: str, col: int) -> int:
     return len(line)
 
 
-def prose_text(blocks) -> str:
-    """The words of the prose (no code, no raw markup): for language detection."""
-    out = []
+FENCE = re.compile(r"^\s*(?:>\s*)*(`{3,}|~{3,})")
+# (a note's text is read only where it is referenced: its reference goes along)
+WORTH = re.compile(r"[\"'_]|--|\.\.\.|\[\^|\^\[|^ {0,3}#|^ {0,3}(?:=+|-+)[ \t]*$", re.M)
+URL = re.compile(r"\]\([^)\s]*|<[a-z][\w+.-]*:[^>\s]*>|https?://\S+|\{[^}\n]*\}", re.I)
 
-    def visit(node):
-        if node["t"] in ("Para", "Plain", "Header"):
-            out.append(stringify(node["c"] if node["t"] != "Header" else node["c"][2]))
-    walk(blocks, visit)
+
+def _blocks(lines: list[str]) -> list[list[int]]:
+    """Line indices of each block: runs between blank lines, a fenced code block or an
+    HTML comment never cut."""
+    out, current, fence, comment = [], [], "", False
+    for i, line in enumerate(lines):
+        m = FENCE.match(line)
+        if fence:
+            if m and m.group(1)[0] == fence[0] and len(m.group(1)) >= len(fence):
+                fence = ""
+        elif m:
+            fence = m.group(1)
+        elif comment or ("<!--" in line and "-->" not in line.split("<!--", 1)[1]):
+            comment = "-->" not in line or line.rfind("<!--") > line.rfind("-->")
+        elif not line.strip():
+            if current:
+                out.append(current)
+            current = []
+            continue
+        current.append(i)
+    return out + ([current] if current else [])
+
+
+def _worth_reading(lines: list[str]) -> set[int]:
+    """The lines of the first block and of every block with straight quotes, dashes,
+    dots, underscores, a note or a heading."""
+    keep: set[int] = set()
+    for n, block in enumerate(_blocks(lines)):
+        if n == 0 or WORTH.search("\n".join(lines[i] for i in block)):
+            keep.update(block)
+    return keep
+
+
+def prose_words(lines: list[str]) -> str:
+    """The words outside code blocks, URLs and attributes: for language detection."""
+    out, fence = [], ""
+    for line in lines:
+        m = FENCE.match(line)
+        if fence or m:
+            if fence and m and m.group(1)[0] == fence[0] and len(m.group(1)) >= len(fence):
+                fence = ""
+            elif not fence:
+                fence = m.group(1)
+            continue
+        if not line.startswith(("    ", "\t")):
+            out.append(URL.sub(" ", line))
     return " ".join(w for w in " ".join(out).split() if any(c.isalnum() for c in w))
 
 
@@ -210,14 +253,19 @@ def _normalize(draft, lang_of) -> None:
         meta, body = title_block(body)
     for k, v in meta.items():
         draft.meta.setdefault(k, v)
-    tree = json.loads(pypandoc.convert_text(body, "json", format=READ, verify_format=False,
-                                            extra_args=PANDOC_LIMITS))
     lines = body.split("\n")
+    # Source positions cost pandoc ten times its usual time and memory: it is shown only
+    # the blocks with something to typeset or a heading (the rest left blank lines, so
+    # the lines keep their numbers).
+    keep = _worth_reading(lines)
+    shown = "\n".join(line if i in keep else "" for i, line in enumerate(lines))
+    tree = json.loads(pypandoc.convert_text(shown, "json", format=READ, verify_format=False,
+                                            extra_args=PANDOC_LIMITS))
     lang = draft.sidecar.get("language") or draft.meta.get("language")
     if not lang:
         # Recorded only from enough words to be sure: a plain text's normalized output
         # names its language whenever its words could tell it, and must come through as is.
-        words = prose_text(tree["blocks"])
+        words = prose_words(lines)
         letters = [c for c in words if c.isalpha()]
         enough = len(words.split()) >= MIN_WORDS or len(CJK.findall(words)) >= MIN_WORDS or (
             len(words.split()) >= 5 and len(RTL.findall(words)) > len(letters) / 2)
