@@ -89,7 +89,9 @@ URL = re.compile(r"\]\([^)\s]*|<[a-z][\w+.-]*:[^>\s]*>|https?://\S+|\{[^}\n]*\}"
 def _blocks(lines: list[str]) -> list[list[int]]:
     """Line indices of each block: runs between blank lines, a fenced code block or an
     HTML comment never cut."""
-    out, current, fence, comment = [], [], "", False
+    out: list[list[int]] = []
+    current: list[int] = []
+    fence, comment = "", False
     for i, line in enumerate(lines):
         m = FENCE.match(line)
         if fence:
@@ -126,7 +128,7 @@ def prose_words(lines: list[str]) -> str:
         if fence or m:
             if fence and m and m.group(1)[0] == fence[0] and len(m.group(1)) >= len(fence):
                 fence = ""
-            elif not fence:
+            elif not fence and m:
                 fence = m.group(1)
             continue
         if not line.startswith(("    ", "\t")):
