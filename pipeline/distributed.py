@@ -23,7 +23,7 @@ from urllib.parse import quote
 from .build import (IMAGE_SUFFIXES, BuildOptions, Edition, Source, TextResult, _lost, _read_state,
                     _remove, _remove_editions, _size, _state_path, _task_options, build_text,
                     clean_leftovers, plan, preload, write_atomic, write_tree_atomic)
-from .diagnostics import ERROR, Diagnostic
+from .diagnostics import ERROR, Diagnostic, PipelineError
 from .writers import formats as format_records
 
 # The variables a build reads from its environment: the client's apply on the worker.
@@ -63,7 +63,7 @@ def _images(folder: Path, cache: dict[Path, list[Path]]) -> list[Path]:
 
 def run(sources: list[Source], options: BuildOptions, address: str, progress=None) -> list[TextResult]:
     """Build the stale texts on the cluster at `address`; the results as they come in."""
-    from distributed import Client, as_completed
+    from distributed import as_completed
 
     clean_leftovers(options.out_dir)
     work = plan(sources, options)
@@ -74,7 +74,7 @@ def run(sources: list[Source], options: BuildOptions, address: str, progress=Non
     task_options = _task_options(options)
     images: dict[Path, list[Path]] = {}
     results: list[TextResult] = []
-    with Client(address, timeout=30) as client:
+    with _connect(address) as client:
         if progress:
             progress.start(len(work))
             client.subscribe_topic("pipeline-step", lambda event: progress.step(*event[1]))
@@ -109,6 +109,20 @@ def run(sources: list[Source], options: BuildOptions, address: str, progress=Non
                 sent += 1
     clean_leftovers(options.out_dir)
     return results
+
+
+def _connect(address: str):
+    """A client of the scheduler, or an error naming the address (not a traceback)."""
+    import dask
+    from distributed import Client
+
+    try:
+        return Client(address, timeout=dask.config.get("distributed.comm.timeouts.connect"))
+    except (OSError, ValueError, TypeError) as exc:
+        raise PipelineError(Diagnostic(f"--scheduler {address}", None, "E-SCHEDULER", ERROR,
+                                       f"no Dask scheduler answered ({exc}); start one with `dask "
+                                       "scheduler` and workers with `dask worker ADDRESS`, or build "
+                                       "without --scheduler")) from None
 
 
 def _threads(client) -> int:

@@ -159,3 +159,12 @@ def test_worker_killed_mid_build(cluster, catalog, tmp_path):
 
 def _building(keys) -> list[str]:
     return [str(k) for k in keys if str(k).startswith("build-")]
+
+
+def test_no_scheduler_is_an_error_naming_it(catalog, tmp_path):
+    address = "tcp://127.0.0.1:1"          # nothing listens on port 1
+    proc = run_pipeline("build", catalog / "atlas.md", "-o", tmp_path / "out", "--scheduler", address,
+                        env={**ENV, "DASK_DISTRIBUTED__COMM__TIMEOUTS__CONNECT": "2s"}, check=False)
+    assert proc.returncode == 1
+    assert proc.stderr.startswith(f"--scheduler {address}:1: error[E-SCHEDULER]: no Dask scheduler answered")
+    assert "Traceback" not in proc.stderr and not (tmp_path / "out" / "atlas").exists()
