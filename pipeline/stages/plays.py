@@ -2,8 +2,8 @@
 
 A text is a play when many paragraphs open with one of a few recurring names followed by
 a full stop (``BARNARDO.``, ``Nora.``) or by a direction (``Helmer (calls out).``).  Each
-speech then starts with the speaker in bold; parenthesised directions and direction
-paragraphs (``Enter Ghost.``) are set in italics.  The words are never changed.
+speech then starts with the speaker in bold; directions in parentheses or brackets and
+direction paragraphs (``Enter Ghost.``) are set in italics.  The words are never changed.
 """
 from __future__ import annotations
 
@@ -55,16 +55,21 @@ def speaker_span(text: str, speakers: set[str]):
     return None
 
 
-PAREN = re.compile(r"\([^()]{1,600}\)")
+# A direction in parentheses or square brackets, with words in it (not a note's ``[1]``).
+DIRECTION = re.compile(r"\((?=[^()]*[^\W\d_])[^()]{1,600}\)|\[(?=[^\[\]]*[^\W\d_])[^\[\]]{1,600}\]")
 
 
-def mark_directions(text: str, emph) -> str:
-    """Wrap parenthesised directions in emphasis; ``emph(s)`` returns the marked text."""
-    if text.startswith("(") and ")" not in text:
-        return emph(text)
-    if text.endswith(")") and "(" not in text:
-        return emph(text)
-    return PAREN.sub(lambda m: emph(m.group(0)), text)
+def has_direction_mark(text: str) -> bool:
+    return any(c in text for c in "()[]")
+
+
+def mark_directions(text: str, emph, marked=lambda s: False) -> str:
+    """Wrap directions in parentheses or brackets in emphasis (``emph(s)`` returns the
+    marked text), unless the text already marks them (``[_Exit._]``: ``marked(s)``)."""
+    for o, c in ("()", "[]"):
+        if text.startswith(o) and c not in text or text.endswith(c) and o not in text:
+            return text if marked(text) else emph(text)
+    return DIRECTION.sub(lambda m: m.group(0) if marked(m.group(0)) else emph(m.group(0)), text)
 
 
 def is_direction(text: str, indented: bool) -> bool:

@@ -608,19 +608,25 @@ def _verse_rows(group: list[Raw], ctx: Context) -> list[tuple[int, str]]:
 
 def _play_paragraph(text, r: Raw, speakers, markers, quote, ctx):
     vis = markers.strip(text)
+
+    def emph(s):
+        return emph_all(s, markers)
+
+    def marked(s):                  # already in italics, or holding some: left as it is
+        return "*" in markers.restore(s)
     cut = plays.speaker_span(vis, speakers)
     if cut is not None:
         at = _offset_with_markers(text, markers, cut)
         name, rest = text[:at], text[at:]
-        rest = plays.mark_directions(rest, lambda s: emph_all(s, markers)) \
-            if "(" in rest or ")" in rest else rest
+        rest = plays.mark_directions(rest, emph, marked) if plays.has_direction_mark(rest) \
+            else rest
         return markers.add("**") + name + markers.add("**") + rest, False
-    if "*" not in markers.restore(text) and (
+    if not marked(text) and (
             plays.is_direction(vis, r.lines[0].indent > ctx.base)
-            or (vis.startswith("(") and (vis.endswith(")") or ")" not in vis))
-            or (vis.endswith(")") and "(" not in vis)):
+            or any(vis.startswith(o) and (vis.endswith(c) or c not in vis) or
+                   vis.endswith(c) and o not in vis for o, c in ("()", "[]"))):
         return emph_all(text, markers), False
-    return plays.mark_directions(text, lambda s: emph_all(s, markers)), quote
+    return plays.mark_directions(text, emph, marked), quote
 
 
 def _add_bracket_notes(host: Block, ctx: Context, vocab, pending, out: list) -> None:
