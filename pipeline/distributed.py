@@ -15,6 +15,7 @@ import os
 import sys
 import tempfile
 import time
+import uuid
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -73,6 +74,7 @@ def run(sources: list[Source], options: BuildOptions, address: str, progress=Non
     environment = {k: os.environ.get(k) for k in ENVIRONMENT}
     task_options = _task_options(options)
     images: dict[Path, list[Path]] = {}
+    sources_of: dict[str, Source] = {}
     results: list[TextResult] = []
     with _connect(address) as client:
         if progress:
@@ -81,20 +83,23 @@ def run(sources: list[Source], options: BuildOptions, address: str, progress=Non
 
         def submit(i: int):
             source, formats, keys = work[i]
+            # A key of this build's own: another client's task for the same text (other
+            # formats, other options) must not stand in for it.
+            key = f"build-{source.slug}-{uuid.uuid4().hex}"
+            sources_of[key] = source
             return client.submit(build_remote, source.name, source.slug, pack(source, _images(
                 source.path.parent, images)), formats, keys, task_options, environment,
-                options.timeout, key=f"build-{source.slug}-{keys['md'][:16]}", priority=len(work) - i)
+                options.timeout, key=key, priority=len(work) - i)
 
         # Only a few texts in flight per worker thread: the client, the scheduler and the
         # workers hold a window of the catalog, never all of it.
         window = max(4, 2 * _threads(client))
         queue = as_completed([submit(i) for i in range(min(window, len(work)))])
-        sources_of = {f"build-{s.slug}-{k['md'][:16]}": s for s, _, k in work}
         sent = min(window, len(work))
         print(f"building {len(work)} text{'s' * (len(work) > 1)} on {_workers(client)} Dask workers at {address}",
               file=sys.stderr)
         for future in queue:
-            source = sources_of[future.key]
+            source = sources_of.pop(future.key)
             try:
                 result = receive(source, future.result(), options)
             except Exception as exc:     # the task's own failure, or KilledWorker
