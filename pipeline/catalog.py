@@ -325,7 +325,7 @@ def listed(out_dir: Path, slug: str) -> tuple[Entry, dict[str, str]] | None:
     record = out_dir / RECORDS / f"{slug}.json"
     try:
         saved = json.loads(record.read_text())
-        if saved["stamp"] == _stamp(out_dir, _files(out_dir, slug)):
+        if saved["code"] == _code() and saved["stamp"] == _stamp(out_dir, _files(out_dir, slug)):
             return _entry_from(slug, saved), saved["sums"]
     except (OSError, ValueError, KeyError, TypeError):
         pass        # no record, an old or damaged one: read the text again
@@ -336,11 +336,17 @@ def listed(out_dir: Path, slug: str) -> tuple[Entry, dict[str, str]] | None:
     sums = {f.relative_to(out_dir).as_posix(): hashlib.sha256(f.read_bytes()).hexdigest() for f in files}
     front = FRONT_MATTER.match(md.read_text(encoding="utf-8"))
     write_atomic(record, json.dumps({
-        "stamp": _stamp(out_dir, files), "sums": sums, "front_matter": front.group(0) if front else "",
+        "code": _code(), "stamp": _stamp(out_dir, files), "sums": sums, "front_matter": front.group(0) if front else "",
         "editions": [vars(f) for f in entry.editions],
         "cover": entry.cover and vars(entry.cover), "thumbnail": entry.thumbnail and vars(entry.thumbnail),
     }).encode())
     return entry, sums
+
+
+def _code() -> str:
+    """What a record depends on besides the text's files: this module and the formats'
+    outputs (their files, labels, media types), so a new label is not read from an old record."""
+    return hashlib.sha256(Path(__file__).read_bytes() + repr(editions()).encode()).hexdigest()
 
 
 def _entry_from(slug: str, saved: dict) -> Entry:

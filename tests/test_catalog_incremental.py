@@ -80,3 +80,13 @@ def test_records_of_texts_no_longer_listed_go(out):
     catalog.write_catalog(out, ["copy"])
     assert sorted(p.name for p in (out / catalog.RECORDS).iterdir()) == ["copy.json"]
     assert SPEECH_SLUG not in (out / "SHA256SUMS").read_text()
+
+
+def test_a_new_label_is_not_read_from_an_old_record(out, monkeypatch):
+    catalog.write_catalog(out, ["copy"])
+    labels = [(kind, pattern, "Relabelled " + label, media, folder)
+              for kind, pattern, label, media, folder in catalog.editions()]
+    monkeypatch.setattr(catalog, "editions", lambda: labels)
+    reads = _reads(monkeypatch)
+    catalog.write_catalog(out, ["copy"])
+    assert reads == ["copy"] and b"Relabelled " in (out / "index.html").read_bytes()
