@@ -104,7 +104,7 @@ def test_cluster_build_is_the_local_build(cluster, catalog, tmp_path):
     for proc in (local, remote):
         errors = [line for line in proc.stderr.splitlines() if "error[" in line]
         assert errors == [want], proc.stderr
-    assert "on 2 Dask workers" in remote.stderr
+    assert "on 2 Dask workers" in remote.stderr and "Traceback" not in remote.stderr
     files = _tree(tmp_path / "local")
     assert _tree(tmp_path / "remote") == files
     assert not any(name.startswith("broken/") for name in files)
