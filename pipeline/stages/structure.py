@@ -14,7 +14,7 @@ from . import notes as N
 from . import plays
 from .blocks import Block, Raw, is_cjk, join_lines, raw_blocks, to_lines, vocabulary
 from .contents import remove_contents
-from .documents import (DOCUMENT, quote_announced_documents, quote_dated_sections,
+from .documents import (DATELINE, DOCUMENT, quote_announced_documents, quote_dated_sections,
                         quote_documents, quote_letters,
                         set_closings)
 from .markup import caps_emphasis
@@ -176,7 +176,8 @@ def _title_line(r: Raw | None, ctx: Context, after: Raw | None = None, bare=Fals
     # cannot be running text, even when it ends like a sentence.
     before_number = after is not None and \
         bool(H.BARE.match(ctx.visible(after.lines[0].text).strip()))
-    if not t or len(t) > 160 or not (t[0].isupper() or t[0] == "(") or \
+    # (A date under a heading opens the first entry of a diary or letters: no title.)
+    if not t or len(t) > 160 or not (t[0].isupper() or t[0] == "(") or DATELINE.match(t) or \
             t.endswith((":", ",", ";")) or \
             (t.endswith(("?", "!")) and not before_number):
         return None
