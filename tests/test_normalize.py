@@ -84,6 +84,15 @@ def test_bom_crlf_and_gutenberg_are_reported_with_lines(novel):
      "*** END OF THIS PROJECT GUTENBERG EBOOK THE FEDERALIST PAPERS ***\n",
      "By Alexander", "To the People", [(6, "title page repeating the header"),
                                        (8, "title page repeating the header")]),
+    # further in, after a contents list: a note about the etext naming Project Gutenberg,
+    # and the label introducing it
+    ("*** START OF THIS PROJECT GUTENBERG EBOOK THE WHALE ***\n\n"
+     + "".join(f"Chapter {n}. Title {n}.\n\n" for n in range(1, 8))
+     + "Original Transcriber's Notes:\n\n"
+     "This text is a combination of etexts, one from Project Gutenberg's archives.\n\n"
+     "CHAPTER 1. Loomings.\n\nCall me Ishmael.\n\n"
+     "*** END OF THIS PROJECT GUTENBERG EBOOK THE WHALE ***\n",
+     "archives", "Call me Ishmael", [(19, "production credits"), (17, "production credits")]),
 ])
 def test_gutenberg_front_matter_that_is_not_the_text(raw, gone, kept, removed):
     md, _, report = normalize(Path("pg.txt"), raw=raw.encode())

@@ -27,6 +27,8 @@ CREDITS = re.compile(r"Project Gutenberg|Produced by|prepared by|Distributed Pro
                      # thanks for the scans a text was made from
                      r"\bOCR\b|image files|page images|scanned|Internet Archive|gallica\.|"
                      r"We thank|Nous remercions|Wir danken", re.I)
+FRONT_LINES = 600         # how far into the text front matter is looked for
+PG_NAMED = re.compile(r"\bProject Gutenberg\b", re.I)
 FIELDS = {
     "title": "title", "author": "author", "translator": "translator",
     "translators": "translator", "translated by": "translator",
@@ -100,8 +102,10 @@ def split(text: str) -> Parts:
     # Production credits and title-page lines the header repeats, in the first few
     # blocks after START.
     boilerplate = " ".join((header + "\n" + footer).split()).casefold()
+    # Further into the front matter (a contents list may come first), a paragraph about
+    # the etext itself names Project Gutenberg: "…one from Project Gutenberg's archives".
     credits, i, blocks_seen = [], 0, 0
-    while i < len(lines) and blocks_seen < 6:
+    while i < min(len(lines), FRONT_LINES):
         if not lines[i].strip():
             i += 1
             continue
@@ -111,12 +115,22 @@ def split(text: str) -> Parts:
         block = lines[i:j]
         blocks_seen += 1
         joined = " ".join(x.strip() for x in block)
-        what = ("production credits" if any(CREDITS.search(ln) for ln in block) else
+        what = ("production credits" if blocks_seen <= 6 and any(CREDITS.search(ln) for ln in block)
+                or PG_NAMED.search(joined) else
                 "title page repeating the header"
-                if len(joined) > 20 and joined.casefold() in boilerplate else None)
+                if blocks_seen <= 6 and len(joined) > 20 and joined.casefold() in boilerplate
+                else None)
         if what:
             credits.append((first_line + i, what, joined))
             lines[i:j] = [""] * (j - i)
+            # and the label introducing them, a short line ending in a colon just before
+            k = i - 1
+            while k >= 0 and not lines[k].strip():
+                k -= 1
+            label = lines[k].strip() if k >= 0 else ""
+            if label.endswith(":") and len(label) <= 40 and (k == 0 or not lines[k - 1].strip()):
+                credits.append((first_line + k, what, label))
+                lines[k] = ""
         i = j
     return Parts(header, "\n".join(lines), footer, first_line, credits)
 
