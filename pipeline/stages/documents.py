@@ -63,13 +63,25 @@ def _is_signature(text: str) -> bool:
         words[0].strip(".,") not in SIGNATURE_STOP and not re.search(r"[!?“”\"‘]", text)
 
 
+def _read_out_salutation(vis: str) -> bool:
+    """A letter read out in quotation marks opens with its salutation alone on a line
+    (``“MY DEAR FRIEND,--``, ``“Dear Sir,--``): not dialogue that starts ``“Dear Jane, I…``."""
+    t = vis[1:].lstrip() if vis[:1] in "“\"‘" else ""
+    return bool(t) and len(t.split()) <= 6 and t[0].isupper() and \
+        re.search(r"[,:](?:--|—)?$", t) is not None and SALUTATION.match(t.title()) is not None
+
+
 def quote_letters(blocks: list[Block], draft) -> None:
-    """A letter (a salutation, then the body, then a signature) is quoted."""
+    """A letter (a salutation, then the body, then a signature) is quoted; so is one read
+    out in quotation marks, its salutation and signature each a paragraph of its own
+    (``“Dear Sir,--`` … ``“WILLIAM COLLINS”``)."""
     markers = draft.markers
     k = 0
     while k < len(blocks):
         b = blocks[k]
-        if b.kind != "para" or b.quote or not SALUTATION.match(markers.strip(b.text)):
+        vis = markers.strip(b.text).strip()
+        read_out = b.kind == "para" and _read_out_salutation(vis)
+        if b.kind != "para" or b.quote or not (SALUTATION.match(vis) or read_out):
             k += 1
             continue
         end = None
@@ -77,7 +89,9 @@ def quote_letters(blocks: list[Block], draft) -> None:
             c = blocks[j]
             if c.kind in ("heading", "break"):
                 break
-            if c.kind == "para" and _is_signature(markers.strip(c.text).strip()):
+            v = markers.strip(c.text).strip()
+            if c.kind == "para" and (_is_signature(v) or read_out and v[:1] in "“\"‘" and
+                                     _is_signature(_bare_line(v))):
                 end = j
                 break
         if end is None:
@@ -86,6 +100,11 @@ def quote_letters(blocks: list[Block], draft) -> None:
         while end + 1 < len(blocks) and blocks[end + 1].kind == "para" and \
                 re.match(r"P\.\s?S\.", markers.strip(blocks[end + 1].text)):
             end += 1
+        above = markers.strip(blocks[k - 1].text).strip() if k and blocks[k - 1].kind == "para" \
+            else ""
+        if read_out and above[:1] == vis[:1] and len(above.split()) <= 10 and \
+                re.search(rf"\b{MONTH}", above, re.I):
+            k -= 1                  # the place and date above the salutation
         for c in blocks[k:end + 1]:
             if c.kind == "para" and _announces(markers.strip(c.text).strip()):
                 # The narrative between two parts of the letter (``She went on reading:``).
