@@ -167,13 +167,14 @@ def titular(title: str) -> bool:
     return bool(words) and sum(1 for w in words if w[0].isupper()) >= 0.8 * len(words)
 
 
-def _values(num: str) -> dict:
+def _values(num: str) -> dict[str, int]:
     """The numbering styles a number can belong to, with its value in each."""
     out = {}
     if num.isdigit():
         out["arabic"] = int(num)
-    if re.fullmatch(ROMAN, num):
-        out["roman"] = number_value(num)
+    roman = number_value(num) if re.fullmatch(ROMAN, num) else None
+    if roman is not None:
+        out["roman"] = roman
     if len(num) == 1 and num in LETTERS:
         out["letter"] = LETTERS.index(num) + 1
     return out
@@ -193,8 +194,7 @@ def numbered_runs(candidates: list, prose_between, labelled: list) -> dict:
     for key, num, pos in candidates:
         for style, value in _values(num).items():
             rs = runs.setdefault(style, [])
-            last = rs[-1][-1] if rs and rs[-1] else None
-            if rs and rs[-1][-1][2] == value - 1 and prose_between(last[1], pos):
+            if rs and rs[-1][-1][2] == value - 1 and prose_between(rs[-1][-1][1], pos):
                 rs[-1].append((key, pos, value))
             elif value == 1:
                 rs.append([(key, pos, value)])
@@ -218,11 +218,11 @@ def numbered_runs(candidates: list, prose_between, labelled: list) -> dict:
         a, b = by_rank.get(rank, (pos, pos))
         by_rank[rank] = (min(a, pos), max(b, pos))
 
-    def rank(style):
+    def rank_of(style: str) -> int:
         first = spans[style][0]
         outer = [r for r, (a, b) in by_rank.items() if a < first < b]
         depth = sum(1 for s, (a, b) in spans.items() if s != style and a < first < b)
         return (max(outer) + 1 if outer else 3) + depth
-    ranks = {style: rank(style) for style in spans}
+    ranks = {style: rank_of(style) for style in spans}
     return {key: (ranks[style], style, n) for key, (style, n) in owner.items()
             if style in spans}
