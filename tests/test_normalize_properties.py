@@ -13,7 +13,9 @@ from pipeline.stages import normalize
 from pipeline.stages.lossless import check_lossless
 from pipeline.stages.typography import typeset
 
-SETTINGS = settings(max_examples=60, deadline=None,
+# derandomize: the same examples on every run, so a CI run never fails by chance; raise
+# max_examples locally (HYPOTHESIS_PROFILE is not needed) to search wider.
+SETTINGS = settings(max_examples=60, deadline=None, derandomize=True,
                     suppress_health_check=[HealthCheck.too_slow])
 
 # Text shaped like plain-text books: words, punctuation, quotes, markers, blank lines.
@@ -48,7 +50,9 @@ def test_never_crashes_on_any_unicode(text):
 @given(TEXT)
 @example("A -  -  A")          # spaced hyphens one after the other: both are dashes
 @example("CHAPTER I\n\n[Footnote 1: a note]")     # a heading over a block with no text left
-@example("A A A A\nA\n\nA\nCHAPTER I Mr. Smith")   # typeset in the language the metadata names
+@example("A A A A\nA\n\nA\nCHAPTER I Mr. Smith")
+@example("A \u3000\u3000 '")   # a lone ' stays straight in the Markdown too
+@example("I hardly believe it myself..... And yet")   # a long run of dots stays as written
 def test_idempotent(text):
     md = run(text)
     if md is None:
@@ -57,6 +61,7 @@ def test_idempotent(text):
 
 
 @SETTINGS
+@example("{.y}\n{.y}")
 @given(TEXT)
 def test_keeps_every_word(text):
     md = run(text)

@@ -20,6 +20,8 @@ WORD = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]|[^\W\d_\u3400-\u9fff\uf900-\ufa
 # Markup that is not text: the "Illustration"/"Footnote" labels of placeholders.
 SOURCE_LABELS = re.compile(r"\[(?:Illustration|Footnote|Note)\b", re.I)
 MD_SYNTAX = re.compile(r"(?<!\\)\[\^[^\]\s]+\]:?|(?<!\\)\{[#.][^}]*\}|^:::.*$|<!--|-->", re.M)
+# A fenced code block is text as written: its braces and brackets are no Markdown syntax.
+FENCED = re.compile(r"^(`{3,}|~{3,})[^\n]*\n.*?^\1[ \t]*$", re.M | re.S)
 NOTE_DEF = re.compile(r"^\[\^[^\]\s]+\]:(.*(?:\n(?:    .*|\s*))*)", re.M)
 FRONT = re.compile(r"\A---\n.*?\n---\n", re.S)
 
@@ -39,6 +41,14 @@ def _words(text: str, first_line: int = 1):
     lines: list[int] = []
     breaks: list[int] = []
     return words, line_of
+
+
+def _without_syntax(markdown: str) -> str:
+    out, last = [], 0
+    for m in FENCED.finditer(markdown):
+        out += [MD_SYNTAX.sub(" ", markdown[last:m.start()]), m.group(0)]
+        last = m.end()
+    return "".join(out) + MD_SYNTAX.sub(" ", markdown[last:])
 
 
 def _front_words(markdown: str) -> list[str]:
@@ -110,7 +120,7 @@ def check_lossless(source_text: str, markdown: str, path: str = "source",
     body = SOURCE_LABELS.sub("[", parts.body)
     src, line_of = _words(body, parts.first_line)
     md_body = FRONT.sub("", markdown, count=1)
-    md = _front_words(markdown) + _words(MD_SYNTAX.sub(" ", md_body))[0]
+    md = _front_words(markdown) + _words(_without_syntax(md_body))[0]
     matched = _align(src, md)
     # Notes move next to their paragraph, and text after a mid-paragraph note moves
     # before it: a run of words found elsewhere in the Markdown, in order, was moved.

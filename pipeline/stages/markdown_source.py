@@ -28,6 +28,7 @@ QUOTES = {"en": "“”‘’", "de": "„“‚‘", "fr": "«»‹›", "ru": 
           "cs": "„“‚‘", "sv": "””’’", "fi": "””’’", "it": "«»“”", "es": "«»“”", "pt": "«»“”",
           "ja": "「」『』", "fa": "«»‹›", "ar": "«»‹›", "nl": "“”‘’", "da": "»«›‹",
           "no": "«»‘’", "el": "«»“”", "hu": "„”»«"}
+LONG_RUN = re.compile(r"\.{4,}|-{4,}")
 SMART = [("---", "—"), ("--", "–"), ("...", "…"), ("'", "’")]
 # commonmark_x is pandoc's Markdown reader that can give source positions; smart is on.
 READ = "commonmark_x+sourcepos"
@@ -159,10 +160,19 @@ def _edits(blocks, lines: list[str], lang: str) -> list[tuple[int, int, int, str
             return
         n, a, b = where
         text = lines[n - 1][a:b]
-        if inner["t"] == "Str" and text != inner["c"]:
+        # A run of four or more dots or hyphens is a mark of its own (an ellipsis and a
+        # stop, a rule), kept as written, as the plain-text typography keeps it.
+        # (the reader may cut such a run into several tokens: look at the whole line).
+        if inner["t"] == "Str" and text != inner["c"] and not any(
+                m.start() < b and a < m.end() for m in LONG_RUN.finditer(lines[n - 1])):
             smart = text
             for plain, typeset in SMART:
                 smart = smart.replace(plain, typeset)
+            # An apostrophe follows a letter or digit; a lone ' stays as written, as the
+            # plain-text typography leaves it (so normalizing twice changes nothing).
+            before = lines[n - 1][a - 1:a]
+            if smart.startswith("’") and not before[-1:].isalnum():
+                smart = "'" + smart[1:]
             if smart == inner["c"]:
                 edits.append((n, a, b, smart))
         elif inner["t"] == "Quoted" and len(text) >= 2 and text[0] in "\"'" and text[-1] in "\"'":
