@@ -12,6 +12,11 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
+EMPHASIS = re.compile(r"(?<![\w\\])_(?=[^\s_])(.+?)(?<=[^\s_])_(?!\w)", re.S)
+# Emphasis on part of a word (``_any_body``, ``misch_ee_vous``): letters only, the word
+# going on after it; never after a digit (``1_st_``) nor around braces (``C_{2}``).
+WORD_EMPHASIS = re.compile(r"(?<![\d\\_])_([^\W\d_]+)_(?=[^\W\d_])")
+
 
 class Markers:
     """A table of Markdown snippets, referenced from text by ``F<n>F`` markers."""
@@ -129,3 +134,13 @@ def _emphasise(text: str, spans, markers) -> str:
         a, b = markers.raw_offset(text, start), markers.raw_offset(text, end)
         text = text[:a] + markers.add("*") + text[a:b] + markers.add("*") + text[b:]
     return text
+
+
+def inline(text: str, markers: Markers) -> str:
+    """``_x_`` to emphasis (as markers)."""
+    text = WORD_EMPHASIS.sub(lambda m: markers.add("*") + m.group(1) + markers.add("*"), text)
+    return EMPHASIS.sub(lambda m: markers.add("*") + m.group(1) + markers.add("*"), text)
+
+
+def emph_all(text: str, markers: Markers) -> str:
+    return markers.add("*") + text + markers.add("*")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 
 from .blocks import Block, Raw
+from .markup import inline
 
 SENTENCE_END = re.compile(r"[.!?:;…\"”’)\]]$")
 
@@ -33,8 +34,6 @@ def one_paragraph_per_line(raw: list[Raw]) -> bool:
 
 
 def speech_blocks(raw: list[Raw], draft) -> list[Block]:
-    from .structure import inline
-
     title, rest = _title_and_rest(raw)
     if title is not None:
         draft.meta.setdefault("title", title.lines[0].text)

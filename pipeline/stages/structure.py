@@ -17,8 +17,9 @@ from .contents import remove_contents
 from .documents import (DATELINE, DOCUMENT, quote_announced_documents, quote_dated_sections,
                         quote_documents, quote_letters,
                         set_closings)
-from .markup import caps_emphasis
+from .markup import WORD_EMPHASIS, caps_emphasis, emph_all, inline
 from .preformatted import put_back, set_apart
+from .speech import one_paragraph_per_line, speech_blocks
 from .quotations import (quote_epigraphs, quote_passages, quote_titled_documents,
                          unquote_indented_sections)
 from .verse import (balance_emphasis, lines_are_verse, split_inscription, split_run_verse,
@@ -28,10 +29,6 @@ SENTENCE_END = re.compile(r"[.!?:;…\"”’)\]]$")
 ORNAMENT = re.compile(r"^(?:[*·•~#=+_.✱❦⁂§◆◇○●☙❧]\s*){3,}$|^[⁂❦☙❧§]$|^\*\s+\*$")
 ILLUSTRATION = re.compile(r"^\[Illustration(?:[:.]\s*(?P<caption>.*?))?\s*\]\.?$", re.S | re.I)
 ILLUSTRATION_INLINE = re.compile(r"\s*\[Illustration(?:[:.][^\]]*)?\]", re.I)
-EMPHASIS = re.compile(r"(?<![\w\\])_(?=[^\s_])(.+?)(?<=[^\s_])_(?!\w)", re.S)
-# Emphasis on part of a word (``_any_body``, ``misch_ee_vous``): letters only, the word
-# going on after it; never after a digit (``1_st_``) nor around braces (``C_{2}``).
-WORD_EMPHASIS = re.compile(r"(?<![\d\\_])_([^\W\d_]+)_(?=[^\W\d_])")
 NAMED_LINE = re.compile(H.NAMED.pattern + r"(?:\s*[.:]?\s*(?:\(.*\))?\.?)$", re.I)
 # A named section with a title-case tail (Preface To The First Volume.).
 NAMED_TITLED = re.compile(H.NAMED.pattern +
@@ -148,18 +145,6 @@ def split_first_line_indents(raw: list[Raw]) -> tuple[list[Raw], bool]:
             current.append(ln)
         out.append(Raw(current, r.gap))
     return out, True
-
-
-# ----------------------------------------------------------------------------- inline
-
-def inline(text: str, markers) -> str:
-    """``_x_`` to emphasis (as markers)."""
-    text = WORD_EMPHASIS.sub(lambda m: markers.add("*") + m.group(1) + markers.add("*"), text)
-    return EMPHASIS.sub(lambda m: markers.add("*") + m.group(1) + markers.add("*"), text)
-
-
-def emph_all(text: str, markers) -> str:
-    return markers.add("*") + text + markers.add("*")
 
 
 # ----------------------------------------------------------------------------- blocks
@@ -719,8 +704,6 @@ def _apply_refs(blocks: list[Block], markers) -> None:
 def run(draft):
     if draft.kind != "text":
         return draft
-    from .speech import one_paragraph_per_line, speech_blocks
-
     numbered = to_lines(draft.text, draft.first_line)
     source = dict(numbered)
     for no, text in numbered:
