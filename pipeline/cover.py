@@ -4,10 +4,12 @@
 systems expect) and is deterministic: the same document gives the same bytes, so the
 e-book stays reproducible and the catalog can make thumbnails from it.
 ``source_cover(name, source_dir)`` reads the image a text names in its `cover` metadata
-(once, when the document is parsed), refusing anything outside the source folder.
+(once, when the document is parsed), refusing anything outside the source folder
+(an EPUB source's cover comes inline, as a ``data:`` URL).
 """
 from __future__ import annotations
 
+import base64
 import hashlib
 import io
 import subprocess
@@ -26,15 +28,22 @@ IMAGE_TYPES = {".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png",
 
 def source_cover(name: str, source_dir: Path) -> tuple[bytes, str] | None:
     """(bytes, file suffix) of the image named by `cover`, if it is a real image file
-    inside source_dir; None otherwise (the e-book then gets a drawn one)."""
+    inside source_dir, or carried as a ``data:`` URL (an EPUB source's own cover); None
+    otherwise (the e-book then gets a drawn one)."""
     name = name.strip()
     if not name:
         return None
-    root = Path(source_dir).resolve()
-    path = (root / name).resolve()
-    if root not in path.parents or not path.is_file() or path.suffix.lower() not in IMAGE_TYPES:
-        return None
-    data = path.read_bytes()
+    if name.startswith("data:image/") and ";base64," in name:
+        try:
+            data = base64.b64decode(name.split(",", 1)[1], validate=True)
+        except ValueError:
+            return None
+    else:
+        root = Path(source_dir).resolve()
+        path = (root / name).resolve()
+        if root not in path.parents or not path.is_file() or path.suffix.lower() not in IMAGE_TYPES:
+            return None
+        data = path.read_bytes()
     from PIL import Image
 
     try:

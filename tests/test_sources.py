@@ -45,8 +45,16 @@ Text under the section.
 
 Text with a footnote.[^1]
 
+```
+def f(x):
+    return  x  *  2   # "two"  spaces -- kept...
+
+        deeply indented
+```
+
 [^1]: The note.
 """
+CODE = SOURCE.split("```\n")[1].rstrip("\n")
 FORMATS = ["docx", "odt", "epub"]
 README = """\
 <p align="center"><a href="https://example.org/project" onclick="steal()"><img src="img/logo.png" alt="Project logo" width="100"></a></p>
@@ -135,6 +143,18 @@ def test_metadata_and_links_come_from_the_source(editions, fmt):
     assert "The note." in " ".join(n.text_content() for n in notes)
 
 
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_code_blocks_keep_every_space(editions, fmt):
+    """ODT stores code as paragraphs in the Preformatted Text style (pandoc reads them as
+    paragraphs and shortens their runs of spaces): each edition has the code as written."""
+    folder = editions[fmt]
+    page = lxml_html.fromstring((folder / f"{folder.name}.html").read_bytes())
+    book = zipfile.ZipFile(folder / f"{folder.name}.epub")
+    chapters = [etree.fromstring(book.read(n)) for n in book.namelist() if n.startswith("EPUB/chapter-")]
+    assert [p.text_content() for p in page.xpath("//pre")] == [CODE]
+    assert ["".join(p.itertext()) for x in chapters for p in x.iter("{*}pre")] == [CODE]
+
+
 def test_readme_keeps_links_and_local_images_and_loses_only_what_is_unsafe(editions):
     folder = editions["readme"]
     book = zipfile.ZipFile(folder / "readme.epub")
@@ -174,6 +194,65 @@ def test_an_epub_made_by_the_pipeline_is_a_source_too(editions, tmp_path):
     assert page.xpath("//img[starts-with(@src, 'data:image/png')][@alt='A red square']")
     _, _, package = opf(tmp_path / "out" / "again" / "again.epub")
     assert package.findtext(".//dc:creator", namespaces=NS) == "Ada Writer"
+
+
+BOOK = """\
+---
+title: A Book of Three
+author: Ada Writer
+date: 2020-01-02
+lang: en-GB
+---
+
+# Contents
+
+- [One](#one)
+- [Two](#two)
+- [Three](#three)
+
+# One {#one}
+
+The first chapter's text, with a [link to two](#two).
+
+# Two {#two}
+
+The second chapter's text.
+
+# Three {#three}
+
+The third chapter's text.
+"""
+
+
+def test_an_epub_source_leaves_out_its_own_cover_title_page_and_contents(tmp_path):
+    """The editions make these again; the source's metadata and its cover image stay.  The
+    contents page the author wrote as a chapter (nothing but links to the next files, in
+    order) is found as well as the navigation document pandoc marks."""
+    from pipeline.document import Document
+    from pipeline.stages import explain, normalize
+
+    red = png(8, 8, (255, 0, 0))
+    (tmp_path / "red.png").write_bytes(red)
+    (tmp_path / "book.md").write_text(BOOK)
+    epub = tmp_path / "book.epub"
+    pypandoc.convert_file(str(tmp_path / "book.md"), "epub3", outputfile=str(epub),
+                          extra_args=["--toc", f"--epub-cover-image={tmp_path / 'red.png'}"])
+    md, meta, report = normalize(epub)
+    assert (meta["title"], meta["author"], meta["language"], str(meta["date"])) == \
+        ("A Book of Three", "Ada Writer", "en-GB", "2020-01-02")
+    body = md.split("\n---\n", 1)[1]
+    assert [line.split(" {")[0] for line in body.splitlines() if line.startswith("#")] == \
+        ["# One", "# Two", "# Three"]
+    for gone in ("Contents", "Title Page", "Ada Writer", "A Book of Three", "![", "<nav"):
+        assert gone not in body
+    assert "with a [link to two](#" in body and "The third chapter" in body
+    left_out = [d.split(": epub: ")[1].split(":")[0] for d in explain(epub) if ": epub: " in d]
+    assert sorted(left_out) == sorted([
+        "left out the source's cover page (its image)", "left out the source's cover page (cover.xhtml)",
+        "left out the source's title page (title_page.xhtml)",
+        "left out the source's table of contents (nav.xhtml)",
+        "left out the source's table of contents (ch001.xhtml)"])
+    assert Document.from_markdown(md, "book").cover == (red, ".png")
 
 
 def test_unsupported_embedded_image_keeps_its_description(tmp_path):
@@ -306,6 +385,25 @@ def test_right_to_left_in_every_edition(rtl, lang, title, font, skip):
     assert f"and in {font.replace('-', ' ')}" in " ".join(text.split())
     if lang == "fa":                    # folios in Persian digits
         assert re.search(r"^[\u06f0-\u06f9]+$", re.sub("[\u202a-\u202e]", "", text), re.M)
+
+
+def test_a_long_right_to_left_book_laid_out_in_parts_is_bound_on_the_right():
+    """A book long enough to be laid out in parts at once is bound from them: the bound
+    book, not only its front matter, says it reads right to left."""
+    import pikepdf
+
+    from pipeline.document import Document
+    from pipeline.writers import pdf_parts
+    from pipeline.writers.pdf import PdfOptions, write_pdf
+
+    paragraph = HEBREW.split("\n")[2]
+    chapters = "\n\n".join(f"# פרק {i}\n\n" + "\n\n".join([paragraph] * 12) for i in range(1, 5))
+    doc = Document.from_markdown("---\ntitle: ספר ארוך\nlanguage: he\n---\n\n" + chapters, "long")
+    options = PdfOptions(parts=2, chapter_start="right")
+    assert doc.direction == "rtl" and pdf_parts.plan(doc, options) == ["פרק-3"]
+    pdf = pikepdf.open(io.BytesIO(write_pdf(doc, options)))
+    assert str(pdf.Root.ViewerPreferences.Direction) == "/R2L"
+    assert len(pdf.pages) > 8
 
 
 # -- lists and tables ---------------------------------------------------------------------

@@ -5,7 +5,7 @@ On the way, the tree gives what a text-level pass could not see reliably:
 
 - the metadata the source stores (DOCX core properties, EPUB OPF, RST title and docinfo,
   HTML ``<title>``, ``<meta name=author>`` and ``lang``; ODT's ``meta.xml``, which pandoc
-  does not read);
+  does not read; see odt_source);
 - the images embedded in the file, extracted by pandoc and carried inline as ``data:``
   URLs, so every edition has them without a folder of side files;
 - a single top-level heading opening the document, which is its title, not a chapter.
@@ -52,14 +52,25 @@ def read(draft) -> None:
 def _read(draft) -> None:
     import pypandoc
 
+    from . import odt_source
+
+    raw, codes = odt_source.mark_preformatted(draft.raw) if draft.kind == "odt" else (draft.raw, {})
     with tempfile.TemporaryDirectory() as tmp:
         src = Path(tmp) / ("source" + draft.path.suffix.lower())
-        src.write_bytes(draft.raw)
+        src.write_bytes(raw)
         media = Path(tmp) / "media"
         tree = json.loads(pypandoc.convert_file(
             str(src), "json", format=draft.kind, verify_format=False,
             extra_args=["--standalone", f"--extract-media={media}", *PANDOC_LIMITS]))
         _inline_media(tree["blocks"], media)
+    if codes:
+        odt_source.replace_tokens(tree["blocks"], codes)
+        draft.explain(None, "preformatted", f"{len(codes)} runs of paragraphs in the "
+                      "Preformatted Text style kept as code blocks")
+    if draft.kind == "epub":
+        from .epub_source import drop_front_matter
+
+        tree["blocks"] = drop_front_matter(draft, tree["blocks"])
     tree["blocks"] = unwrap_sections(tree["blocks"])
     unique_ids(tree["blocks"])
     unsafe = drop_unsafe_attributes(tree["blocks"])
@@ -68,7 +79,7 @@ def _read(draft) -> None:
                           "attributes: editions carry no scripts or styles from a source")
     meta = source_metadata(tree["meta"])
     if draft.kind == "odt":
-        meta = odt_metadata(draft.raw) | meta
+        meta = odt_source.odt_metadata(draft.raw) | meta
     if "title" not in meta and (title := take_title(tree["blocks"])):
         meta["title"] = title
         draft.report.info(1, "I-TITLE", "the single top-level heading opening the document "
@@ -292,32 +303,3 @@ def _inline_media(blocks, media: Path) -> None:
         target[0] = f"data:{mime};base64," + base64.b64encode(path.read_bytes()).decode()
 
     walk(blocks, visit)
-
-
-def odt_metadata(raw: bytes) -> dict:
-    """ODT keeps title, creator, date, language, description and keywords in meta.xml."""
-    import io
-    import zipfile
-
-    from lxml import etree
-
-    try:
-        xml = zipfile.ZipFile(io.BytesIO(raw)).read("meta.xml")
-        root = etree.fromstring(xml, etree.XMLParser(resolve_entities=False, no_network=True))
-    except (KeyError, zipfile.BadZipFile, etree.XMLSyntaxError):
-        return {}
-    ns = {"dc": "http://purl.org/dc/elements/1.1/",
-          "meta": "urn:oasis:names:tc:opendocument:xmlns:meta:1.0"}
-
-    def first(path):
-        found = [" ".join(e.text.split()) for e in root.iterfind(path, ns) if e.text]
-        return found[0] if found and found[0] else None
-
-    out = {"title": first(".//dc:title"), "description": first(".//dc:description"),
-           "language": first(".//dc:language"),
-           "author": first(".//meta:initial-creator") or first(".//dc:creator"),
-           "date": (first(".//meta:creation-date") or first(".//dc:date") or "")[:10] or None}
-    keywords = [" ".join(e.text.split()) for e in root.iterfind(".//meta:keyword", ns) if e.text]
-    if keywords:
-        out["subjects"] = keywords
-    return {k: v for k, v in out.items() if v}
