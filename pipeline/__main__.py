@@ -69,7 +69,8 @@ def cmd_build(args: argparse.Namespace) -> int:
                                  source_dir=Path(args.source_dir), jobs=args.jobs,
                                  force=args.force,
                                  overrides=_overrides(args.set), timeout=args.timeout,
-                                 memory_mb=args.memory_limit)
+                                 memory_mb=args.memory_limit,
+                                 cache_dir=Path(args.cache_dir) if args.cache_dir else None)
     sources, problems = build.discover([Path(p) for p in args.sources], options.source_dir)
     emit(problems)
     if not args.sources:
@@ -182,6 +183,8 @@ def parser() -> argparse.ArgumentParser:
                    help="stop a text whose build takes longer (default: 900)")
     b.add_argument("--memory-limit", type=int, default=6144, metavar="MIB",
                    help="memory one text's build may use (default: 6144)")
+    b.add_argument("--cache-dir", default=os.environ.get("PIPELINE_CACHE_DIR"), metavar="DIR",
+                   help="where the steps' cache is kept (default: OUTPUT/.cache, or PIPELINE_CACHE_DIR)")
     b.add_argument("--scheduler", default=os.environ.get("DASK_SCHEDULER_ADDRESS"), metavar="ADDRESS",
                    help="build on the Dask cluster of this scheduler, e.g. tcp://10.0.0.5:8786 "
                    "(default: $DASK_SCHEDULER_ADDRESS, else the local cores)")

@@ -227,6 +227,7 @@ def edition_path(out_dir: Path, slug: str, fmt: str) -> Path:
 def build_text(source: Source, formats: list[str], out_dir: Path, keys: dict[str, str],
                options: dict, step: Callable[[str], Any] = lambda what: None) -> TextResult:
     """Normalize, parse once, run each wanted writer; runs inside a worker process."""
+    from . import cache
     from .safety import check_source
     from .stages import normalize_unchecked
     from .writers import formats as format_records
@@ -235,14 +236,32 @@ def build_text(source: Source, formats: list[str], out_dir: Path, keys: dict[str
     result = TextResult(source)
     report = Report(source.name)
     state = _read_state(out_dir, source.slug)
+    store = cache.use(options.get("cache_dir"), options.get("cache_mb", cache.DEFAULT_MB),
+                      code_keys() if options.get("cache_dir") else None)
     try:
         _limit_resources(options)
         started = time.perf_counter()
         raw = source.path.read_bytes()
-        check_source(source.path, raw, report, source.root)
-        sidecar = load_sidecar(source.sidecar, option_checks()) | options.get("overrides", {})
-        markdown, meta, report, check = normalize_unchecked(source.path, raw=raw,
-                                                            sidecar=sidecar, report=report)
+        # The normalized Markdown and its diagnostics (the lossless check's among them), by
+        # the source's bytes, its sidecar, options, images and the normalizer's code.
+        normalized = cache.key("md", keys["md"], raw, source.name)
+        hit = store.load(normalized)
+        unchecked: Callable[[], list[Diagnostic]]
+        if hit:
+            markdown, items, found = hit
+            report.items.extend(items)
+            unchecked = found.copy
+        else:
+            check_source(source.path, raw, report, source.root)
+            sidecar = load_sidecar(source.sidecar, option_checks()) | options.get("overrides", {})
+            markdown, _, report, unchecked = normalize_unchecked(source.path, raw=raw,
+                                                                 sidecar=sidecar, report=report)
+            items = list(report.items)
+        lost: list[Diagnostic] = []
+
+        def check() -> list[Diagnostic]:
+            lost.extend(unchecked())
+            return lost
         md_path = edition_path(out_dir, source.slug, "md")
         data = markdown.encode("utf-8")
         write_atomic(md_path, data)
@@ -251,6 +270,8 @@ def build_text(source: Source, formats: list[str], out_dir: Path, keys: dict[str
         doc = parse_while_checking(markdown, check, slug=source.slug, source_name=source.name,
                                    base_dir=source.path.parent, report=report,
                                    source_text=raw.decode("utf-8", "replace"))
+        if not hit:
+            store.store(normalized, (markdown, items, lost))
         for fmt in formats:
             step(fmt)
             count_pages = format_records()[fmt].pages
@@ -372,6 +393,8 @@ class BuildOptions:
     overrides: dict = field(default_factory=dict)   # metadata set for this build (--set)
     timeout: int = 900            # seconds one text may take
     memory_mb: int = 6144         # address space one text's build may use
+    cache_dir: Path | None = None  # the steps' cache (pipeline.cache); None: out_dir/.cache
+    cache_mb: int = 2048          # its size bound
 
 
 def plan(sources: list[Source], options: BuildOptions) -> list[tuple[Source, list[str], dict]]:
@@ -393,7 +416,12 @@ def plan(sources: list[Source], options: BuildOptions) -> list[tuple[Source, lis
 
 
 def _task_options(options: BuildOptions) -> dict:
-    return {"overrides": dict(options.overrides), "memory_mb": options.memory_mb}
+    return {"overrides": dict(options.overrides), "memory_mb": options.memory_mb,
+            "cache_dir": str(cache_dir(options)), "cache_mb": options.cache_mb}
+
+
+def cache_dir(options: BuildOptions) -> Path:
+    return options.cache_dir or options.out_dir / ".cache"
 
 
 def clean_leftovers(out_dir: Path) -> None:
@@ -440,6 +468,9 @@ def run(sources: list[Source], options: BuildOptions, progress: Any = None) -> l
                 progress.done(result)
     finally:
         clean_leftovers(options.out_dir)
+        from .cache import Cache
+
+        Cache(cache_dir(options), options.cache_mb).prune()
     return results
 
 

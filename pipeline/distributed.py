@@ -72,7 +72,7 @@ def run(sources: list[Source], options: BuildOptions, address: str, progress=Non
     if not work:
         return []
     environment = {k: os.environ.get(k) for k in ENVIRONMENT}
-    task_options = _task_options(options)
+    task_options = dict(_task_options(options), cache_dir=None)   # no shared file system
     images: dict[Path, list[Path]] = {}
     sources_of: dict[str, Source] = {}
     results: list[TextResult] = []

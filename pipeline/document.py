@@ -47,6 +47,20 @@ def split_front_matter(markdown: str) -> tuple[dict, str]:
 
 
 def pandoc_html(body: str) -> str:
+    """pandoc's HTML of the Markdown ``body`` (from the build's cache when it has it)."""
+    from . import cache
+
+    store = cache.active()
+    name = cache.key("pandoc", *sorted(store.code.values()), PANDOC_ARGS, PANDOC_LIMITS, body)
+    cached = store.get(name)
+    if cached is not None:
+        return cached.decode("utf-8")
+    html = _run_pandoc(body)
+    store.put(name, html.encode("utf-8"))
+    return html
+
+
+def _run_pandoc(body: str) -> str:
     import pypandoc
 
     # pandoc reads the Markdown from a file: fed through a pipe, Python would write it in

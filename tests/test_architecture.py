@@ -11,7 +11,8 @@ from conftest import ROOT
 PACKAGE = ROOT / "pipeline"
 # Layers, lowest first: a module may import its own layer and the ones before it.
 LAYERS = [
-    {"pipeline.diagnostics", "pipeline.safety", "pipeline.metadata", "pipeline.fonts"},
+    {"pipeline.diagnostics", "pipeline.safety", "pipeline.metadata", "pipeline.fonts",
+     "pipeline.cache"},
     {"pipeline.stages"},
     {"pipeline.document", "pipeline.cover"},
     {"pipeline.writers"},

@@ -85,9 +85,11 @@ def catalog(tmp_path):
 
 
 def _tree(out: Path) -> dict[str, bytes]:
-    """Every file of output/ but the catalog's records (they hold inodes and times)."""
+    """Every file of output/ but the catalog's records (they hold inodes and times) and the
+    local build's cache of its steps."""
     return {p.relative_to(out).as_posix(): p.read_bytes() for p in sorted(out.rglob("*"))
-            if p.is_file() and p.parent.name != ".catalog"}
+            if p.is_file() and p.parent.name != ".catalog"
+            and p.relative_to(out).parts[0] != ".cache"}
 
 
 def _build(src: Path, out: Path, *args, check=False):

@@ -80,3 +80,103 @@ def test_every_build_checks_that_no_word_was_lost(tmp_path, monkeypatch):
     lost = [d for d in result.diagnostics if d.code == "W-LOST-TEXT"]
     assert [(d.path, d.line) for d in lost] == [(str(sources[0].path), 5)]
     assert not result.failed and (tmp_path / "out" / "a" / "a.html").exists()
+
+
+# -- issue 18: a step's result is reused from the cache ---------------------------------
+def test_a_damaged_cache_entry_is_never_used(tmp_path):
+    from pipeline import cache
+
+    store = cache.Cache(tmp_path)
+    store.put("ab" + "0" * 62, b"the layout of a part")
+    path = tmp_path / "ab" / ("ab" + "0" * 62)
+    assert store.get(path.name) == b"the layout of a part"
+    path.write_bytes(path.read_bytes()[:-3])            # truncated
+    assert store.get(path.name) is None and not path.exists()
+    store.put(path.name, b"x" * 100)
+    data = bytearray(path.read_bytes())
+    data[-1] ^= 1                                       # one bit flipped
+    path.write_bytes(bytes(data))
+    assert store.get(path.name) is None and not path.exists()
+
+
+def test_the_cache_stays_within_its_bound(tmp_path):
+    import os
+
+    from pipeline import cache
+
+    store = cache.Cache(tmp_path, limit_mb=1)
+    for i in range(5):
+        name = f"{i:02d}" + "0" * 62
+        store.put(name, bytes(400_000))
+        os.utime(tmp_path / name[:2] / name, (1000 + i, 1000 + i))
+    store.get("00" + "0" * 62)                          # used last: kept
+    store.prune()
+    left = sorted(p.name[:2] for p in tmp_path.glob("*/*"))
+    assert left == ["00", "04"]
+
+
+def _edit(path, seed: int, how: str) -> None:
+    """Change one word, add a paragraph or remove one, in the second half of the text."""
+    import random
+
+    paragraphs = path.read_text(encoding="utf-8").split("\n\n")
+    rng = random.Random(seed)
+    i = rng.randrange(len(paragraphs) // 2, len(paragraphs) - 1)
+    while len(paragraphs[i].split()) < 12:
+        i += 1
+    if how == "word":
+        words = paragraphs[i].split(" ")
+        words[rng.randrange(1, len(words) - 1)] = "zebra"
+        paragraphs[i] = " ".join(words)
+    elif how == "add":
+        paragraphs.insert(i, "A paragraph the test added, of a few plain words.")
+    else:
+        del paragraphs[i]
+    path.write_text("\n\n".join(paragraphs), encoding="utf-8")
+
+
+def _editions(out):
+    return {p.relative_to(out).as_posix(): p.read_bytes() for p in sorted(out.rglob("*"))
+            if p.is_file() and not p.relative_to(out).parts[0].startswith(".")}
+
+
+@pytest.mark.corpus
+@pytest.mark.slow
+@pytest.mark.parametrize("name, edits", [
+    ("the-time-machine.txt", [(1, "word"), (2, "add"), (3, "remove")]),
+    ("a-dolls-house.txt", [(4, "word")]),
+])
+def test_an_edited_text_rebuilds_as_a_clean_build_would(tmp_path, name, edits):
+    """Each edition built from the cache after an edit is byte for byte the clean build's
+    (the PDF in three parts, so untouched parts come from the cache)."""
+    from conftest import corpus_file, run_pipeline
+
+    src, clean_src = tmp_path / "source", tmp_path / "clean-source"
+    src.mkdir(), clean_src.mkdir()
+    text = src / name
+    text.write_bytes(corpus_file(name).read_bytes())
+    out = tmp_path / "out"
+    options = ["--set", "pdf-parts=3"]
+    env = {"SOURCE_DATE_EPOCH": "1700000000"}
+    run_pipeline("build", "--source-dir", src, "-o", out, *options, env=env)
+    cache = out / ".cache"
+    first = set(cache.glob("*/*"))
+    for n, (seed, how) in enumerate(edits):
+        _edit(text, seed, how)
+        if n == len(edits) - 1:         # a damaged entry is rebuilt, never used
+            for entry in cache.glob("*/*"):
+                entry.write_bytes(entry.read_bytes()[:-1])
+        run_pipeline("build", "--source-dir", src, "-o", out, *options, env=env)
+        if n == 0:
+            # The Markdown, pandoc's HTML, and the one part holding the edit (its layout,
+            # its PDF; the front matter if its page numbers moved): not all three parts.
+            new = set(cache.glob("*/*")) - first
+            assert len(new) < len(first) - 2, sorted(p.name for p in new)
+        (clean_src / name).write_bytes(text.read_bytes())
+        clean = tmp_path / f"clean-{n}"
+        run_pipeline("build", "--source-dir", clean_src, "-o", clean, *options, env=env)
+        assert _editions(out) == _editions(clean), f"after edit {n} ({how})"
+    before = {p: p.stat().st_mtime_ns for p in out.rglob("*") if p.is_file()}
+    again = run_pipeline("build", "--source-dir", src, "-o", out, *options, env=env)
+    assert "built" not in again.stderr              # an untouched rebuild is a no-op
+    assert {p: p.stat().st_mtime_ns for p in out.rglob("*") if p.is_file()} == before

@@ -28,6 +28,7 @@ from typing import Any
 
 from lxml import etree
 
+from .. import cache
 from .base import to_html
 
 PART_CHARS = 250_000      # about 110 A5 pages: a part's boxes take ~100 MB
@@ -187,13 +188,23 @@ def _part(conn, job, doc, options, wanted: set) -> None:
 
 def write(doc, options, starts: list[str]) -> bytes | None:
     """The book laid out in parts at once and bound; None if the parts do not agree with
-    the front matter (then the caller sets the book in one piece)."""
+    the front matter (then the caller sets the book in one piece).
+
+    With the build's cache on, a part whose HTML (and so its layout) is unchanged is not
+    laid out again: its page count and anchors are in the cache under the hash of its HTML
+    and of what else its pages depend on (the options, the document's identifier,
+    language, direction and date, the anchors the book links to, the code); its PDF under
+    that and the number of pages before it (its folios).  A part whose pages before moved
+    is laid out again."""
     from . import pdf
 
     body, entries, _ = pdf.prepare(doc, options)
     pieces = split(body, starts)
     wanted = {e["id"] for e in entries} | set(re.findall(re.escape(DEST) + r'([^"]+)"',
                                                         "".join(pieces)))
+    store = cache.active()
+    base = cache.key("pdf-part", store.code.get("pdf", ""), repr(options), doc.identifier,
+                     doc.language, doc.direction, doc.date.isoformat(), sorted(wanted))
 
     def part_html(index: int):
         def html_for(as_blocks):
@@ -213,34 +224,44 @@ def write(doc, options, starts: list[str]) -> bytes | None:
         return pdf.page_html(doc, options, toc, None)
 
     def front(pages: dict | None):
-        document, folios = lay_out_part(lambda _: front_html(pages), pad=True)
-        folios.finish(0)
-        return document
+        """The front matter's page count and (with the contents' page numbers) its PDF."""
+        html = front_html(pages)
+        name = cache.key(base, "front" if pages else "front-count", html)
+        found = store.load(name)
+        if found is None:
+            document, folios = lay_out_part(lambda _: html, pad=True)
+            folios.finish(0)
+            found = (len(document.pages), pdf.to_pdf(doc, options, document) if pages else None)
+            store.store(name, found)
+        return found
 
     def when_counted(first: int, counts: list[int], anchors: dict):
         """Set the front matter with the contents' page numbers, while the parts draw."""
         firsts = [first + sum(counts[:i]) for i in range(len(counts))]
         targets = {name: firsts[i] + local for name, (i, local) in anchors.items()}
-        document = front({name: page + 1 for name, page in targets.items()})
-        if len(document.pages) != first:
+        pages, data = front({name: page + 1 for name, page in targets.items()})
+        if pages != first:
             return None
-        return pdf.to_pdf(doc, options, document), targets
+        return data, targets
 
     jobs = [(part_html(i), i < count or options.even_pages) for i in range(1, count + 1)]
-    front_pdf, parts = _run(jobs, doc, options, wanted, lambda: len(front(None).pages),
+    keys = [cache.key(base, html_for(frozenset()), pad) for html_for, pad in jobs]
+    front_pdf, parts = _run(jobs, keys, doc, options, wanted, lambda: front(None)[0],
                             when_counted)
     return bind(front_pdf[0], parts, front_pdf[1]) if front_pdf else None
 
 
-def _run(jobs, doc, options, wanted: set, front_count, when_counted):
+def _run(jobs, keys, doc, options, wanted: set, front_count, when_counted):
     """Lay out the parts in forked children, as many busy at once as there are cores (a
     part waiting for the count of the pages before it is not busy).  The front matter is
     counted here meanwhile; each part is sent the number of pages before it as soon as
-    that is known; ``when_counted`` runs once every part has counted.  Returns its result
-    and the parts' PDFs."""
+    that is known; ``when_counted`` runs once every part has counted.  A part found in the
+    cache (``keys``: each part's layout) is not laid out unless its PDF for the pages
+    before it is not there.  Returns ``when_counted``'s result and the parts' PDFs."""
     from multiprocessing import Pipe
     from multiprocessing.connection import wait
 
+    store = cache.active()
     workers = max(1, len(os.sched_getaffinity(0)))
     counts: list = [None] * len(jobs)
     pdfs: list = [None] * len(jobs)
@@ -248,12 +269,22 @@ def _run(jobs, doc, options, wanted: set, front_count, when_counted):
     anchors: dict[str, tuple[int, int]] = {}
     errors: dict[int, str] = {}
     children: dict[Any, list] = {}      # pipe -> [part index, pid, laying out]
+    offsets: dict[int, int] = {}        # part index -> pages before it, once known
     sent: set[int] = set()
-    first, result = None, None
+    todo: list[int] = []                # parts to lay out, in order
+    state: dict[str, Any] = {"first": None, "result": None, "fronted": False}
+    for index, name in enumerate(keys):
+        found = store.load(name)
+        if found is None:
+            todo.append(index)
+            continue
+        counts[index], where = found
+        laid[index] = counts[index]
+        anchors.update({a: (index, local) for a, local in where.items()})
 
     def start():
-        while len(children) < len(jobs) and sum(c[2] for c in children.values()) < workers:
-            index = len(children)
+        while todo and sum(c[2] for c in children.values()) < workers:
+            index = todo.pop(0)
             parent, child = Pipe()
             pid = os.fork()
             if pid == 0:
@@ -262,23 +293,45 @@ def _run(jobs, doc, options, wanted: set, front_count, when_counted):
             child.close()
             children[parent] = [index, pid, True]          # index, pid, busy
 
-    def send_offsets():
+    def settle():
+        """Pages before each part, once known: sent to its child, or its PDF taken from
+        the cache (else it is laid out again); the front matter once every part counted."""
+        first = state["first"]
+        for index in range(len(jobs)):
+            if first is None or None in counts[:index]:
+                break
+            if index in offsets:
+                continue
+            offsets[index] = first + sum(counts[:index])
+            if pdfs[index] is None and index not in todo and \
+                    not any(c[0] == index for c in children.values()):
+                pdfs[index] = store.get(cache.key(keys[index], offsets[index]))
+                if pdfs[index] is None:
+                    todo.append(index)
         for conn, child in children.items():
             index = child[0]
-            if index not in sent and first is not None and None not in counts[:index]:
+            if index in offsets and index not in sent:
                 sent.add(index)
                 try:
-                    conn.send(first + sum(counts[:index]))
+                    conn.send(offsets[index])
                 except OSError:         # it failed: its exit status tells how, below
                     continue
                 child[2] = child[2] or counts[index] is not None
+        if first is not None and None not in counts and not state["fronted"]:
+            state["fronted"] = True
+            state["result"] = when_counted(first, counts, anchors)
+
+    def report():
+        PROGRESS.info(f"Parts - Page {sum(laid)} laid out "
+                      f"({sum(c is not None for c in counts)} of {len(jobs)} parts)")
 
     try:
         start()
-        first = front_count()
-        send_offsets()
-        while len(children) < len(jobs) or any(c[1] for c in children.values()):
+        state["first"] = front_count()
+        settle()
+        while todo or any(c[1] for c in children.values()):
             start()
+            settle()
             conn: Any
             for conn in wait([c for c, child in children.items() if child[1]]):
                 child = children[conn]
@@ -294,28 +347,29 @@ def _run(jobs, doc, options, wanted: set, front_count, when_counted):
                     laid[index] = message[0]
                     if time.monotonic() - said[0] > 0.5:
                         said[0] = time.monotonic()
-                        PROGRESS.info(f"Parts - Page {sum(laid)} laid out "
-                                      f"({sum(c is not None for c in counts)} of {len(jobs)} parts)")
+                        report()
                     continue
-                if kind != "count":                 # "pdf" or "error"
-                    (pdfs if kind == "pdf" else errors)[index] = message[0]
+                if kind == "pdf":
+                    pdfs[index] = message[0]
+                    store.put(cache.key(keys[index], offsets[index]), message[0])
+                    continue
+                if kind != "count":
+                    errors[index] = message[0]
                     continue
                 counts[index], found = message
+                store.store(keys[index], (counts[index], found))
                 laid[index] = counts[index]
                 child[2] = index in sent
                 anchors.update({name: (index, local) for name, local in found.items()})
-                PROGRESS.info(f"Parts - Page {sum(laid)} laid out "
-                              f"({sum(c is not None for c in counts)} of {len(jobs)} parts)")
-                send_offsets()
-                if None not in counts:
-                    result = when_counted(first, counts, anchors)
+                report()
+                settle()
     finally:
         for conn, (_, pid, _) in children.items():
             if pid:
                 os.kill(pid, signal.SIGKILL)
                 os.waitpid(pid, 0)
                 conn.close()
-    return result, pdfs
+    return state["result"], pdfs
 
 
 def _check(status: int, error: str | None) -> None:
