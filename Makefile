@@ -10,7 +10,12 @@ OUT    ?= output
 ARGS   ?=
 
 .DEFAULT_GOAL := all
-.PHONY: all install pdf epub html check test test-fast golden golden-update lint bench bench-normalize dist serve clean distclean
+# One target per output format, named as its writer module's FORMAT record names it
+# (`python -m pipeline formats`): a new format module is a new target, nothing to edit here.
+# Read from the source, not by running Python, so the targets exist before `make install`.
+FORMATS := $(shell awk '/^FORMAT = Format/ {f = 1} f && match($$0, /"[^"]+"/) \
+                   {print substr($$0, RSTART + 1, RLENGTH - 2); f = 0}' pipeline/writers/*.py)
+.PHONY: all install $(FORMATS) check test test-fast golden golden-update lint bench bench-normalize dist serve clean distclean
 PORT   ?= 8000
 
 # The pipeline decides per edition what is stale (see pipeline/build.py); the stamp only
@@ -22,7 +27,7 @@ all: $(STAMP)
 	  $(PY) -m pipeline build -o $(OUT) $(ARGS) && touch $(OUT)/.built; \
 	else echo "make: $(OUT)/ is up to date"; fi
 
-pdf epub html: $(STAMP)
+$(FORMATS): $(STAMP)
 	$(PY) -m pipeline build -o $(OUT) --formats $@ $(ARGS)
 
 install: $(STAMP)

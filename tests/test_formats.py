@@ -6,6 +6,7 @@ import contextlib
 import io
 import shutil
 import sys
+from pathlib import Path
 
 import pytest
 from lxml import html as lxml_html
@@ -60,6 +61,25 @@ def toy_format(tmp_path, monkeypatch):
     yield
     formats.cache_clear()
     sys.modules.pop("pipeline.writers.toy_txt", None)
+
+
+def test_make_has_a_target_per_format(tmp_path):
+    """`make pdf`, `make epub` … come from the FORMAT records, so the toy module, dropped
+    beside the writers, is `make txt` with nothing else edited."""
+    import subprocess
+
+    root = Path(pipeline.__file__).parent.parent
+    for name in ("Makefile", "pyproject.toml", "constraints.txt"):
+        shutil.copy(root / name, tmp_path / name)
+    (tmp_path / "installed").touch()            # as if installed: the recipes alone
+    shutil.copytree(root / "mk", tmp_path / "mk")
+    shutil.copytree(root / "pipeline" / "writers", tmp_path / "pipeline" / "writers",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    (tmp_path / "pipeline" / "writers" / "toy_txt.py").write_text(TOY)
+    names = [*formats(), "txt"]
+    made = subprocess.run(["make", "-n", "--no-print-directory", *names, "STAMP=installed"],
+                          cwd=tmp_path, capture_output=True, text=True, check=True).stdout
+    assert [line.split("--formats ")[1].strip() for line in made.splitlines()] == names
 
 
 def test_the_three_formats_and_their_records():

@@ -546,6 +546,80 @@ def test_preformatted_plain_text_is_kept_as_written(tmp_path):
     assert "A message looks like this on the wire:" in text
 
 
+TWO_COLUMNS = """\
+The tool reads its options from the command line.  Each one changes a
+single thing, and none of them is needed.  The defaults are chosen so
+that a first run does what most people expect.
+
+      -v          print more of what happens
+      -q          print less
+      --help      show this help and stop
+
+Options may come in any order.  Unknown ones are an error.
+"""
+
+
+def test_two_columns_lined_up_are_kept_as_written(tmp_path):
+    """Two columns on every line, the second starting at the same place, are a table: kept
+    exactly.  Prose with two spaces between sentences is not (they never line up so)."""
+    from pipeline.stages import explain, normalize
+
+    (tmp_path / "opts.txt").write_text(TWO_COLUMNS)
+    md, _, _ = normalize(tmp_path / "opts.txt")
+    table = "\n".join(TWO_COLUMNS.split("\n")[4:7])
+    assert f"```\n{table}\n```" in md
+    assert "Each one changes a single thing" in md and "Options may come in any order." in md
+    assert [d.split(":", 1)[1] for d in explain(tmp_path / "opts.txt") if "preformatted" in d] == \
+        ["5: preformatted: two columns lined up with spaces: kept as written (3 lines)"]
+
+
+RST = """\
+=====================
+ The Widget Handbook
+=====================
+
+:Author: Jane Roe
+:Date: 2024-05-06
+:Copyright: CC-BY-4.0
+
+.. contents::
+
+Introduction
+============
+
+Widgets are *small* things, see `the site <https://example.org>`_ and the note [#n]_.
+
+.. code-block:: python
+
+   def widget(x):
+       return  x   # "spaced" -- kept
+
+Usage
+=====
+
+a. first step
+b. second step
+
+.. [#n] The footnote text.
+"""
+
+
+def test_rst_title_docinfo_and_directives(tmp_path):
+    """The document title is the title (the sections stay level 1), the docinfo fields are
+    the metadata, and the contents directive (the editions make their own) leaves no trace."""
+    from pipeline.stages import normalize
+
+    (tmp_path / "doc.rst").write_text(RST)
+    md, meta, _ = normalize(tmp_path / "doc.rst")
+    assert (meta["title"], meta["author"], str(meta["date"]), meta["rights"]) == \
+        ("The Widget Handbook", "Jane Roe", "2024-05-06", "CC-BY-4.0")
+    body = md.split("\n---\n", 1)[1]
+    assert [ln for ln in body.splitlines() if ln.startswith("#")] == ["# Introduction", "# Usage"]
+    assert ":::" not in body and "[the site](https://example.org)" in body
+    assert 'def widget(x):\n    return  x   # "spaced" -- kept\n```' in body
+    assert "a.  first step" in body and "[^1]: The footnote text." in body
+
+
 def test_html_source_metadata_sections_and_handlers(tmp_path):
     from pipeline.stages import normalize
 

@@ -25,7 +25,7 @@ IMAGE_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg",
 KEYS = {"title": "title", "subtitle": "subtitle", "author": "author", "date": "date",
         "lang": "language", "language": "language", "identifier": "identifier",
         "description": "description", "abstract": "description", "subject": "subjects",
-        "keywords": "subjects", "rights": "rights", "publisher": "publisher",
+        "keywords": "subjects", "rights": "rights", "copyright": "rights", "publisher": "publisher",
         "translator": "translator", "editor": "editor"}
 LIST_KEYS = {"author", "translator", "editor", "subjects"}
 ROLES = {"aut": "author", "trl": "translator", "edt": "editor"}
@@ -220,6 +220,9 @@ def unwrap_sections(blocks: list) -> list:
         if isinstance(block, dict) and block.get("t") in ("Div", "BlockQuote", "BulletList",
                                                           "OrderedList"):
             _unwrap_inside(block)
+        if isinstance(block, dict) and block.get("t") == "Div" and not block["c"][1] and \
+                not block["c"][0][0]:
+            continue            # an empty directive (RST's ``.. contents::``): nothing to show
         if isinstance(block, dict) and block.get("t") == "Div" and "section" in block["c"][0][1]:
             inner = unwrap_sections(block["c"][1])
             head = next((b for b in inner if b.get("t") == "Header"), None)

@@ -3,8 +3,8 @@ as code blocks with every space and line break as written.
 
 A block of lines is preformatted when its layout says so, measured on the block itself:
 most of its lines draw boxes or rules, end like code, define grammar rules, or line up
-in columns after runs of spaces.  Joining such lines into a paragraph (and curling
-their quotes) destroys them.  Each decision is listed by ``--explain``.
+in columns after runs of spaces (three columns on most lines, or two on every line).
+Joining such lines into a paragraph (and curling their quotes) destroys them.  Each decision is listed by ``--explain``.
 """
 from __future__ import annotations
 
@@ -19,6 +19,9 @@ GRAMMAR_SIGNS = re.compile(r"[/|*\[\]()\"%<>]")
 # Verse ends lines with semicolons too: code also shows braces, a call or an assignment.
 CODE_SIGNS = re.compile(r"[{}]|\w\(|\s=\s|^\s*(?://|/\*|#include\b|#define\b)")
 GAP = re.compile(r"\S( {3,})(?=\S)")
+GAP2 = re.compile(r"\S( {2,})(?=\S)")
+# _italics_ or *emphasis*: lines an author marked up to be set, not kept as typed.
+EMPHASIS = re.compile(r"(?<![\w*_])([_*])\S(?:.*?\S)?\1(?![\w*_])")
 
 
 def why_preformatted(lines: list[str]) -> str | None:
@@ -39,7 +42,19 @@ def why_preformatted(lines: list[str]) -> str | None:
         shared = [c for c in set().union(*starts) if sum(c in s for s in starts) > half]
         if len(shared) >= 2:
             return "columns lined up with spaces"
+    if two_columns(lines):
+        return "two columns lined up with spaces"
     return None
+
+
+def two_columns(lines: list[str]) -> bool:
+    """Three lines or more, each two cells: the second starting at the same place on every
+    line, after two spaces or more.  Prose (wrapped, sentences after two spaces) does
+    not line up so on every line; a list an author marked up for italics is set text."""
+    if len(lines) < 3 or any(EMPHASIS.search(ln) for ln in lines):
+        return False
+    starts = [[m.end(1) for m in GAP2.finditer(ln)] for ln in lines]
+    return all(len(s) == 1 for s in starts) and len({s[0] for s in starts}) == 1
 
 
 def set_apart(raw: list[Raw], source: dict[int, str], draft) -> tuple[list[Raw], dict]:
