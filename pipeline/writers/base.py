@@ -74,6 +74,17 @@ def css(*names: str) -> str:
     return "\n".join(read_data(f"css/{n}") for n in names)
 
 
+def page_key(fmt: str, doc, *parts: Any) -> str:
+    """The cache key of one page a writer renders (a chapter's file): the format's code,
+    what its templates read of the whole document, and ``parts``, the rest of the page's
+    inputs."""
+    from .. import cache
+
+    return cache.key(f"{fmt}-page", cache.active().code.get(fmt, ""), doc.title, doc.language,
+                     doc.direction, doc.authors, doc.identifier, sorted(map(repr, doc.meta.items())),
+                     len(doc.chapters), *parts)
+
+
 def to_html(el, xhtml: bool = False) -> str:
     """Serialize an element's children (not the element itself)."""
     method = "xml" if xhtml else "html"

@@ -20,9 +20,10 @@ import zipfile
 
 from lxml import etree
 
+from .. import cache
 from .. import cover as covers
 from ..document import HEADINGS, UUID_NAMESPACE, contents_title, text_of
-from .base import Format, Output, css, note_id, note_refs, render, verse_lines
+from .base import Format, Output, css, note_id, note_refs, page_key, render, verse_lines
 
 OPS = "http://www.idpf.org/2007/ops"
 EPUB_TYPE = f"{{{OPS}}}type"
@@ -65,7 +66,8 @@ def write_epub(doc, options=None) -> bytes:
     _close_heading_gaps(units)
     where = {el.get("id"): u.file_name for u in units for el in u.element.iter() if el.get("id")}
 
-    image, suffix = doc.cover or (covers.render_cover(doc), ".png")
+    store = cache.active()
+    image, suffix = doc.cover or (_drawn_cover(doc, store), ".png")
     cover_file = f"images/cover{suffix}"
 
     book = epub.EpubBook()
@@ -92,8 +94,26 @@ def write_epub(doc, options=None) -> bytes:
     for data, name, mime in _images(units):
         book.add_item(epub.EpubImage(uid="img-" + name[7:23], file_name=name,
                                      media_type=mime, content=data))
-    chapters = [page(f"c{u.chapter.number:04d}", u.file_name, u.chapter.title,
-                     _unit_content(doc, u, where)) for u in units]
+    def chapter(u):
+        """A chapter's page; from the build's cache if its inputs are unchanged: its
+        section, where its links lead, its notes."""
+        links = [(a.get("href"), where.get((a.get("href") or "")[1:])) for a in u.element.iter("a")]
+        notes = [etree.tostring(doc.notes[note_id(ref)]) for ref in note_refs(u.element)
+                 if note_id(ref) in doc.notes]
+        name = page_key("epub", doc, u.file_name, u.chapter.title, u.chapter.kind, u.chapter.id,
+                        u.heading is None, etree.tostring(u.element), links, notes)
+        uid = f"c{u.chapter.number:04d}"
+        data = store.get(name)
+        if data is None:
+            item = page(uid, u.file_name, u.chapter.title, _unit_content(doc, u, where))
+            store.put(name, item.content)
+            return item
+        item = Page(uid=uid, file_name=u.file_name, title=u.chapter.title)
+        item.content = data
+        book.add_item(item)
+        return item
+
+    chapters = [chapter(u) for u in units]
     colophon = page("colophon", "colophon.xhtml", "Colophon", "", "epub-colophon.xhtml",
                     translators=_list(doc.meta.get("translator")), identifier=identifier(doc),
                     source=_source(doc), cover_generated=doc.cover is None)
@@ -118,6 +138,15 @@ def write_epub(doc, options=None) -> bytes:
                                 "epub3_landmark": False, "compresslevel": 0, "raise_exceptions": True})
     return finish_package(raw.getvalue(), f"{book.FOLDER_NAME}/{nav.file_name}", nav.content,
                           book.language, book.direction)
+
+
+def _drawn_cover(doc, store) -> bytes:
+    name = page_key("epub", doc, "drawn cover")
+    image = store.get(name)
+    if image is None:
+        image = covers.render_cover(doc)
+        store.put(name, image)
+    return image
 
 
 NUMBERED = re.compile(r"^\W*(\w+\W+)?([IVXLCDM]+|\d+)\b")

@@ -15,9 +15,9 @@ import re
 
 from lxml import etree
 
-from .. import fonts
+from .. import cache, fonts
 from ..document import HEADINGS, contents_title
-from .base import Format, Output, css, note_id, note_refs, render, verse_lines
+from .base import Format, Output, css, note_id, note_refs, page_key, render, verse_lines
 
 # Interface words, by language; anything else falls back to English.
 LABELS = {
@@ -296,6 +296,7 @@ def write_html_pages(doc, options=None) -> dict[str, bytes] | None:
     files = {"index.html": render("html-index.html", toc=toc, first=page_name(chapters[0]),
                                   **ctx)}
     labels_of = dict(zip((c.number for c in chapters), _notes_labels(doc, words)))
+    store = cache.active()
     for i, group in enumerate(groups):
         ch, units, prev = group[0], [], None
         has_heading = any(True for _ in ch.element.iter(*HEADINGS))
@@ -307,13 +308,21 @@ def write_html_pages(doc, options=None) -> dict[str, bytes] | None:
                                    words, pages,
                                    page_name(ch))
             units.append(body)
-        files[page_name(ch)] = render(
-            "html-page.html", chapter=ch, unit="\n".join(units), has_heading=has_heading,
-            grouped=len(group) > 1,
-            toc_html=toc_html.replace(f'href="{page_name(ch)}"', f'href="{page_name(ch)}" aria-current="page"', 1),
-            prev=groups[i - 1][0] if i else None,
-            next=groups[i + 1][0] if i + 1 < len(groups) else None,
-            page_name=page_name, **ctx)
+        here = toc_html.replace(f'href="{page_name(ch)}"',
+                                f'href="{page_name(ch)}" aria-current="page"', 1)
+        before = groups[i - 1][0] if i else None
+        after = groups[i + 1][0] if i + 1 < len(groups) else None
+        # A page whose inputs did not change is taken from the build's cache.
+        name = page_key("html", doc, ch.title, units, has_heading, len(group) > 1, here,
+                        *[(page_name(c), c.title) if c else None for c in (before, after)],
+                        ctx["json_ld"], ctx["date"], ctx["stylesheet"])
+        cached = store.get(name)
+        if cached is None:
+            cached = render("html-page.html", chapter=ch, unit="\n".join(units),
+                            has_heading=has_heading, grouped=len(group) > 1, toc_html=here,
+                            prev=before, next=after, page_name=page_name, **ctx).encode("utf-8")
+            store.put(name, cached)
+        files[page_name(ch)] = cached.decode("utf-8")
     # One set of font files for the whole site, beside the pages.
     rules, fonts_used = font_faces("".join(files.values()), lambda name, _: f"fonts/{name}")
     return {**{name: with_fonts(page, rules) for name, page in files.items()},
