@@ -218,7 +218,10 @@ def heading_kind(r: Raw, ctx: Context, prev: Block | None, nxt: Raw | None,
         return None
     if H.BARE.match(vis):
         return "bare", None
-    if (NAMED_LINE.match(vis) or NAMED_TITLED.match(vis)) and len(vis) <= 80:
+    if (NAMED_LINE.match(vis) or NAMED_TITLED.match(vis)) and len(vis) <= 80 and \
+            not (prev is not None and prev.quote and r.lines[0].indent > ctx.base + 1):
+        # (Set in like the quotation just before it, "Epilogue to …" is that quotation's
+        # source, not a section.)
         # The section's name repeated under its own heading is a running title.
         last = ctx.last_heading
         name = H.NAMED.match(vis).group(1).lower()
@@ -457,6 +460,39 @@ def classify(raw: list[Raw], ctx: Context) -> list[Block]:
         i += 1
     _apply_refs(out, markers)
     return out
+
+
+def half_titles(blocks: list[Block], ctx: Context) -> None:
+    """A numbered heading of a run (``I. HISTORY.``) whose title also stands alone a few
+    quoted blocks above it (``HISTORY.`` over an epigraph) opens there: the lone title is
+    the heading and the epigraph belongs to its section; the numbered line stays, as
+    written, a paragraph.  Done only when two or more headings of the run show it."""
+    found = []
+    for j, h in enumerate(blocks):
+        if h.kind != "heading" or h.line not in ctx.sequence:
+            continue
+        m = H.NUMBERED_TITLE.match(ctx.visible(h.text).strip())
+        if not m:
+            continue
+        title = H.key(m.group("title"))
+        for k in range(j - 1, max(-1, j - 8), -1):
+            b = blocks[k]
+            if b.kind not in ("para", "lines") or not b.quote:
+                break
+            if b.kind == "para" and H.key(ctx.visible(b.text)) == title:
+                found.append((k, j))
+                break
+    if len(found) < 2:
+        return
+    for k, j in found:
+        head, numbered = blocks[k], blocks[j]
+        blocks[k] = Block("heading", text=head.text, line=head.line)
+        blocks[k].rank = numbered.rank                       # type: ignore[attr-defined]
+        blocks[j] = Block("para", text=numbered.text, line=numbered.line)
+        ctx.draft.explain(head.line, "heading-half-title",
+                          f"title standing above the epigraph of {ctx.visible(numbered.text)[:30]}"
+                          f" (line {numbered.line}), as {len(found)} headings of the run do; "
+                          f"confidence {1 - 0.5 ** len(found):.2f}")
 
 
 def emphasis_across_paragraphs(blocks: list[Block], draft, reach: int = 6) -> None:
@@ -729,6 +765,7 @@ def run(draft):
     raw = remove_contents(raw, ctx)
     raw, code = set_apart(raw, source, draft)
     blocks = classify(raw, ctx)
+    half_titles(blocks, ctx)
     emphasis_across_paragraphs(blocks, draft)
     unquote_indented_sections(blocks, draft)
     quote_documents(blocks, draft)
