@@ -33,7 +33,7 @@ LABEL = "|".join(sorted(RANKS, key=len, reverse=True))
 # A label, then "No." maybe, then a number; or an ordinal before an EPILOGUE/PROLOGUE.
 LABELLED = re.compile(
     rf"^(?:(?P<ord>{'|'.join(ORDINALS)})\s+)?(?P<label>{LABEL}|epilogue|prologue)\b\.?"
-    rf"\s*(?:No\.?\s*)?(?P<num>{NUMBER}|the\s+(?:{'|'.join(ORDINALS)}))?(?![\w])(?P<rest>.*)$",
+    rf"\s*(?:No\.?\s*)?(?P<num>{NUMBER}|(?:the\s+)?(?:{'|'.join(ORDINALS)})(?!-\w))?(?![\w])(?P<rest>.*)$",
     re.I)
 LABELLED_TIGHT = re.compile(rf"^(?P<label>BOOK|PART|CHAPTER|ACT|SCENE)(?P<num>{ROMAN}|\d+)"
                             r"(?![\w])(?P<rest>.*)$")

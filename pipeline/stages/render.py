@@ -49,6 +49,8 @@ def render_block(b, markers, lang) -> str:
     if b.kind == "comment":
         text = markers.strip(b.text).replace("--", "- -").replace("\n", " ")
         return f"<!-- {text} -->"
+    if b.kind == "list":
+        return "\n".join("- " + inline_md(c.text, markers, lang) for c in b.children)
     if b.kind == "div":
         inner = [render_block(c, markers, lang) for c in b.children]
         return "\n\n".join([f"::: {b.cls}", *[x for x in inner if x], ":::"])

@@ -53,6 +53,7 @@ class Context:
         if not indents:
             indents = collections.Counter(ln.indent for r in raw for ln in r.lines)
         self.base = indents.most_common(1)[0][0] if indents else 0
+        self.speakers: set[str] = set()
 
     @functools.cached_property
     def word_cases(self) -> collections.Counter:
@@ -280,11 +281,12 @@ def classify(raw: list[Raw], ctx: Context) -> list[Block]:
                   raw[k + 2].gap > raw[k + 1].gap and paragraphs[k + 1][:1].isupper())
     ctx.titles_set_off = len(bare_heads) >= 3 and set_off >= 0.5 * len(bare_heads)
     ctx.sequence = numbered_titles(raw, ctx)
-    speakers = plays.find_speakers(paragraphs)
+    speakers = ctx.speakers = plays.find_speakers(paragraphs)
     if speakers:
         draft.explain(raw[0].no, "play", "speakers: " + ", ".join(sorted(speakers)[:12]))
     out: list[Block] = []
     pending: list = []          # unbound note references: [block, start, end, label]
+    stale: list = []            # references left unbound when their section ended
     i = 0
     while i < len(raw):
         r = raw[i]
@@ -342,6 +344,12 @@ def classify(raw: list[Raw], ctx: Context) -> list[Block]:
             continue
         # A note paragraph keyed to an earlier marker.
         d = N.def_prefix(vis, min(ln.indent for ln in r.lines) > ctx.base)
+        if d and not any(N.same_note(p[3], d[0], False) for p in pending) and \
+                _endnote_run(d[0], stale, raw, i, prev, ctx):
+            # Notes gathered at the end (of the book, or under their own heading) go with
+            # the references of earlier sections: one reference only with this label.
+            pending.extend(p for p in stale if N.same_note(p[3], d[0], True))
+            stale[:] = [p for p in stale if not N.same_note(p[3], d[0], True)]
         if d and any(N.same_note(p[3], d[0], False) for p in pending):
             body = join_lines([ln.text for ln in r.lines], vocab)
             body = body[len(body) - len(d[1]):] if body.endswith(d[1]) else d[1]
@@ -378,6 +386,7 @@ def classify(raw: list[Raw], ctx: Context) -> list[Block]:
             ctx.last_heading = ctx.visible(text).strip()
             h.rank = rank if rank != "bare" else "bare"
             out.append(h)
+            stale.extend(pending)
             pending.clear()
             _collect_refs(h, pending)
             if extra:
@@ -674,6 +683,18 @@ def _bracket_notes(b: Block, ctx: Context, vocab) -> list[Block]:
     return found
 
 
+def _endnote_run(label: str, stale: list, raw: list[Raw], i: int, prev: Block | None,
+                 ctx: Context) -> bool:
+    """A note opening with ``label`` belongs to a reference in an earlier section when
+    exactly one such reference is left unbound, and the note is one of a run of notes
+    (the note before it was one, or the next paragraph opens as a note too)."""
+    if sum(1 for p in stale if N.same_note(p[3], label, True)) != 1:
+        return False
+    nxt = raw[i + 1] if i + 1 < len(raw) else None
+    return (prev is not None and prev.kind == "note") or (
+        nxt is not None and N.def_prefix(ctx.visible(nxt.joined).strip()) is not None)
+
+
 def _collect_refs(b: Block, pending: list) -> None:
     for start, end, label in N.find_refs(b.text):
         pending.append([b, start, end, label])
@@ -764,8 +785,12 @@ def run(draft):
     ctx.vocab = vocabulary(numbered)
     raw = remove_contents(raw, ctx)
     raw, code = set_apart(raw, source, draft)
+    raw = plays.speaker_lines(raw, ctx.visible, lambda t: bool(H.label_match(t) or H.BARE.match(t)
+                                                              or H.NAMED.match(t)), draft.explain)
     blocks = classify(raw, ctx)
     half_titles(blocks, ctx)
+    blocks = plays.scene_lists(blocks, ctx.visible, H.label_match, draft.explain)
+    blocks = plays.cast_lists(blocks, ctx.speakers, draft.markers, draft.explain)
     emphasis_across_paragraphs(blocks, draft)
     unquote_indented_sections(blocks, draft)
     quote_documents(blocks, draft)
