@@ -23,7 +23,8 @@ from .diagnostics import PipelineError, Report, error
 from .safety import PANDOC_HEAP, PANDOC_LIMITS, inside, sanitize_fragment
 
 FRONT_MATTER = re.compile(r"\A---\n(.*?\n)(?:---|\.\.\.)\n", re.S)
-PANDOC_ARGS = ["--section-divs", "--wrap=none", "--syntax-highlighting=none"]
+PANDOC_ARGS = ["--section-divs", "--wrap=none", "--syntax-highlighting=none",
+               "--preserve-tabs"]      # a tab in code stays a tab (prose: always spaces)
 UUID_NAMESPACE = uuid.UUID("9b7e2d4c-3f1a-5e8b-a6d0-7c1f2e3d4b5a")
 
 

@@ -155,6 +155,62 @@ def test_code_blocks_keep_every_space(editions, fmt):
     assert ["".join(p.itertext()) for x in chapters for p in x.iter("{*}pre")] == [CODE]
 
 
+def word_code_docx(path: Path) -> tuple[str, str]:
+    """A DOCX as Word users set code: paragraphs in "HTML Preformatted", and Normal
+    paragraphs in Courier New (fixed pitch in the font table); returns the two listings."""
+    by_style = "SELECT  name,\n        \"total\" -- sum\n\tFROM t;"
+    by_font = "for i in range(3):\n    print(i,  'x')"
+    pypandoc.convert_text("# Listings\n\nBefore.\n\nSTYLED\n\nBetween, in prose.\n\nFIXED\n\n"
+                          "After, in prose.\n", "docx", format="markdown", outputfile=str(path))
+    w = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+    z = zipfile.ZipFile(path)
+    parts = {n: z.read(n) for n in z.namelist()}
+    doc = etree.fromstring(parts["word/document.xml"])
+
+    def paragraph(line: str, style: str | None, font: str | None):
+        p = etree.Element(f"{{{w}}}p")
+        if style:
+            etree.SubElement(etree.SubElement(p, f"{{{w}}}pPr"), f"{{{w}}}pStyle").set(f"{{{w}}}val", style)
+        for k, piece in enumerate(line.split("\t")):
+            r = etree.SubElement(p, f"{{{w}}}r")
+            if font:
+                etree.SubElement(etree.SubElement(r, f"{{{w}}}rPr"), f"{{{w}}}rFonts").set(
+                    f"{{{w}}}ascii", font)
+            if k:
+                etree.SubElement(r, f"{{{w}}}tab")
+            t = etree.SubElement(r, f"{{{w}}}t")
+            t.text = piece
+            t.set("{http://www.w3.org/XML/1998/namespace}space", "preserve")
+        return p
+
+    for marker, text, style, font in (("STYLED", by_style, "HTMLPreformatted", None),
+                                      ("FIXED", by_font, None, "Courier New")):
+        old = next(p for p in doc.iter(f"{{{w}}}p") if "".join(p.itertext()) == marker)
+        for line in reversed(text.split("\n")):
+            old.addnext(paragraph(line, style, font))
+        old.getparent().remove(old)
+    parts["word/document.xml"] = etree.tostring(doc, xml_declaration=True, encoding="UTF-8")
+    parts["word/styles.xml"] = parts["word/styles.xml"].replace(b"</w:styles>", (
+        '<w:style w:type="paragraph" w:styleId="HTMLPreformatted"><w:name w:val="HTML Preformatted"/>'
+        '<w:basedOn w:val="Normal"/></w:style></w:styles>').encode())
+    with zipfile.ZipFile(path, "w") as out:
+        for name, data in parts.items():
+            out.writestr(name, data)
+    return by_style, by_font
+
+
+def test_word_code_paragraphs_are_code_blocks(tmp_path):
+    from pipeline.document import Document
+    from pipeline.stages import normalize
+
+    listings = word_code_docx(tmp_path / "code.docx")
+    md, _, _ = normalize(tmp_path / "code.docx")
+    pres = [p.text for p in Document.from_markdown(md, "code").body.iter("pre")]
+    assert ["".join(p.itertext()) for p in Document.from_markdown(md, "code").body.iter("pre")] \
+        == list(listings), md
+    assert "Between, in prose." in md and "After, in prose." in md and len(pres) == 2
+
+
 def test_readme_keeps_links_and_local_images_and_loses_only_what_is_unsafe(editions):
     folder = editions["readme"]
     book = zipfile.ZipFile(folder / "readme.epub")

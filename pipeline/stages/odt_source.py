@@ -6,16 +6,17 @@ and the one pandoc's own ODT writer uses) as an ordinary paragraph, one per line
 runs of spaces shortened.  Before pandoc reads the file, each run of such paragraphs is
 replaced by one paragraph holding a token, and its text is taken exactly as ODF stores it
 (``<text:s text:c="4"/>`` four spaces, ``<text:tab/>``, ``<text:line-break/>``); the token
-then becomes a code block.
+then becomes a code block (``verbatim``).
 """
 from __future__ import annotations
 
-import hashlib
 import io
 import re
 import zipfile
 
 from lxml import etree
+
+from .verbatim import token
 
 TEXT = "urn:oasis:names:tc:opendocument:xmlns:text:1.0"
 STYLE = "urn:oasis:names:tc:opendocument:xmlns:style:1.0"
@@ -69,14 +70,14 @@ def mark_preformatted(raw: bytes) -> tuple[bytes, dict[str, str]]:
         return raw, {}
     for run in runs:
         text = "\n".join(exact_text(p) for p in run).strip("\n")
-        token = f"odtpreformatted{len(codes)}x{hashlib.sha256(text.encode()).hexdigest()[:12]}"
-        codes[token] = text
+        mark = token(text, len(codes))
+        codes[mark] = text
         first = run[0]
         for p in run[1:]:
             first.getparent().remove(p)
         tail = first.tail
         first.clear()
-        first.text, first.tail = token, tail
+        first.text, first.tail = mark, tail
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w") as w:
         for info in z.infolist():
@@ -121,30 +122,6 @@ def exact_text(p) -> str:
 
     visit(p)
     return "".join(out)
-
-
-def replace_tokens(blocks: list, codes: dict[str, str]) -> None:
-    """Each token paragraph (wherever pandoc put it: a list item, a quote) becomes its
-    code block."""
-    for i, block in enumerate(blocks):
-        if not isinstance(block, dict):
-            continue
-        if block.get("t") in ("Para", "Plain") and len(block["c"]) == 1 and \
-                block["c"][0].get("t") == "Str" and block["c"][0]["c"] in codes:
-            blocks[i] = {"t": "CodeBlock", "c": [["", [], []], codes[block["c"][0]["c"]]]}
-            continue
-        _inside(block.get("c"), codes)
-
-
-def _inside(value, codes) -> None:
-    if isinstance(value, list):
-        if value and all(isinstance(v, dict) and "t" in v for v in value):
-            replace_tokens(value, codes)
-        else:
-            for v in value:
-                _inside(v, codes)
-    elif isinstance(value, dict):
-        _inside(value.get("c"), codes)
 
 
 def odt_metadata(raw: bytes) -> dict:

@@ -52,9 +52,10 @@ def read(draft) -> None:
 def _read(draft) -> None:
     import pypandoc
 
-    from . import odt_source
+    from . import docx_source, odt_source, verbatim
 
-    raw, codes = odt_source.mark_preformatted(draft.raw) if draft.kind == "odt" else (draft.raw, {})
+    mark = {"odt": odt_source.mark_preformatted, "docx": docx_source.mark_code}.get(draft.kind)
+    raw, codes = mark(draft.raw) if mark else (draft.raw, {})
     with tempfile.TemporaryDirectory() as tmp:
         src = Path(tmp) / ("source" + draft.path.suffix.lower())
         src.write_bytes(raw)
@@ -64,9 +65,9 @@ def _read(draft) -> None:
             extra_args=["--standalone", f"--extract-media={media}", *PANDOC_LIMITS]))
         _inline_media(tree["blocks"], media)
     if codes:
-        odt_source.replace_tokens(tree["blocks"], codes)
-        draft.explain(None, "preformatted", f"{len(codes)} runs of paragraphs in the "
-                      "Preformatted Text style kept as code blocks")
+        verbatim.put_back(tree["blocks"], codes)
+        draft.explain(None, "preformatted", f"{len(codes)} runs of code paragraphs (their "
+                      "style or fixed-pitch font) kept as code blocks, every space as stored")
     if draft.kind == "epub":
         from .epub_source import drop_front_matter
 
