@@ -709,22 +709,22 @@ def parts_book(tmp_path_factory) -> Book:
 def test_parts_are_cut_where_a_right_hand_page_opens():
     from pipeline.document import Document
     from pipeline.writers import pdf_parts
-    from pipeline.writers.pdf import PdfOptions
+    from pipeline.writers.pdf import PdfOptions, part_starts
 
     doc = Document.from_markdown((FIXTURES / "book.md").read_text(), "book")
-    assert pdf_parts.plan(doc, PdfOptions()) is None                  # short: one piece
-    assert pdf_parts.plan(doc, PdfOptions(parts=1)) is None
-    assert pdf_parts.plan(doc, PdfOptions(parts=3)) == ["part-two-evening"]
+    assert part_starts(doc, PdfOptions()) is None                  # short: one piece
+    assert part_starts(doc, PdfOptions(parts=1)) is None
+    assert part_starts(doc, PdfOptions(parts=3)) == ["part-two-evening"]
     long_book = "\n\n".join(f"# Chapter {i}\n\n" + "Words of a long chapter. " * 2000
                             for i in range(1, 41))
     doc = Document.from_markdown(long_book, "long")
-    starts = pdf_parts.plan(doc, PdfOptions())
+    starts = part_starts(doc, PdfOptions())
     expected = round(len("".join(doc.body.itertext())) / pdf_parts.PART_CHARS)
     assert len(starts) + 1 == expected > 2 and all(s.startswith("chapter-") for s in starts)
     # A chapter opening the next page is a place to cut (padded to a right-hand page);
     # chapters that run on are not.
-    assert pdf_parts.plan(doc, PdfOptions(chapter_start="any")) == starts
-    assert pdf_parts.plan(doc, PdfOptions(chapter_start="run")) is None
+    assert part_starts(doc, PdfOptions(chapter_start="any")) == starts
+    assert part_starts(doc, PdfOptions(chapter_start="run")) is None
 
 
 def test_parts_bind_into_the_same_book(parts_book, tmp_path):

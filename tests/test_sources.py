@@ -449,14 +449,13 @@ def test_a_long_right_to_left_book_laid_out_in_parts_is_bound_on_the_right():
     import pikepdf
 
     from pipeline.document import Document
-    from pipeline.writers import pdf_parts
-    from pipeline.writers.pdf import PdfOptions, write_pdf
+    from pipeline.writers.pdf import PdfOptions, part_starts, write_pdf
 
     paragraph = HEBREW.split("\n")[2]
     chapters = "\n\n".join(f"# פרק {i}\n\n" + "\n\n".join([paragraph] * 12) for i in range(1, 5))
     doc = Document.from_markdown("---\ntitle: ספר ארוך\nlanguage: he\n---\n\n" + chapters, "long")
     options = PdfOptions(parts=2, chapter_start="right")
-    assert doc.direction == "rtl" and pdf_parts.plan(doc, options) == ["פרק-3"]
+    assert doc.direction == "rtl" and part_starts(doc, options) == ["פרק-3"]
     pdf = pikepdf.open(io.BytesIO(write_pdf(doc, options)))
     assert str(pdf.Root.ViewerPreferences.Direction) == "/R2L"
     assert len(pdf.pages) > 8

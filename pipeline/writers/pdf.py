@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import datetime as _dt
+import os
 import re
 from dataclasses import dataclass
 
@@ -18,6 +19,7 @@ from .. import fonts
 from ..document import HEADINGS, contents_title
 from ..diagnostics import error
 from . import pdf_parts as parts
+from .pdf_parts import lay_out, pad_to_even, placed_notes
 from .base import Format, Output, css, note_id, note_refs, render, to_html, verse_lines
 from .patches import cached_page_references, declare_ua, source_date
 
@@ -289,18 +291,6 @@ def place_notes(body, notes, longest: int, as_blocks: frozenset = frozenset()) -
     return floating
 
 
-def placed_notes(document) -> set[str]:
-    """The notes WeasyPrint actually set in a footnote area."""
-    found: set[str] = set()
-    for page in document.pages:
-        for area in page._page_box.children:
-            if type(area).__name__ == "FootnoteAreaBox":
-                found.update(box.element.get("data-note") for box in area.descendants()
-                             if getattr(box, "element", None) is not None
-                             and box.element.get("data-note"))
-    return found
-
-
 def split_verse(body) -> None:
     """One block per verse line, so a line too long for the measure gets a hanging indent.
 
@@ -359,22 +349,6 @@ def heading_text(h) -> str:
 
 
 # -- the PDF --------------------------------------------------------------------------
-def local_fetcher():
-    """A URL fetcher that loads our own font files and the images the document embeds as
-    data: URIs, and nothing else: never the network."""
-    from weasyprint.urls import URLFetcher
-
-    allowed = fonts.cache_dir().resolve().as_uri() + "/"
-
-    class LocalFetcher(URLFetcher):
-        def fetch(self, url, headers=None):
-            if not url.startswith(("data:", allowed)) or ".." in url.split(",")[0]:
-                raise ValueError(f"refusing to load {url!r} while building a PDF")
-            return super().fetch(url, headers)
-
-    return LocalFetcher(allowed_protocols={"file", "data"}, allow_redirects=False)
-
-
 def date_text(value) -> str:
     """A date as precisely as it is given, never with an invented day or month:
     '1998-11' -> 'November 1998', '2006-08-20' -> '20 August 2006'."""
@@ -515,11 +489,39 @@ def variant(doc, options: PdfOptions) -> str | None:
     return "pdf/a-3u" if options.pdf_a else "pdf/ua-1" if accessible else None
 
 
+def part_starts(doc, options: PdfOptions) -> list[str] | None:
+    """The ids of the top-level divisions that open the second and later parts, or None
+    when the book is set in one piece (short, asked for, or no place to cut)."""
+    kids = list(doc.body)
+    sizes = [len("".join(kid.itertext())) for kid in kids]
+    total = sum(sizes)
+    count = options.parts or (max(2, round(total / parts.PART_CHARS))
+                             if total >= parts.SPLIT_FROM else 1)
+    if count < 2 or not hasattr(os, "fork"):
+        return None
+    kinds = {c.id: c.kind for c in doc.chapters}
+    # Each part of the layout opens on a right-hand page (the one before is padded): cut
+    # at the book's parts if it has any, else at chapters that open a page of their own.
+    kind = "part" if any(kinds.get(kid.get("id")) == "part" for kid in kids) else \
+        "chapter" if chapter_start(doc, options) != "run" else None
+
+    def opens_right(kid) -> bool:
+        return kid.tag == "section" and kinds.get(kid.get("id")) == kind
+
+    starts: list[str] = []
+    before = 0
+    for kid, size in zip(kids, sizes):
+        if before and opens_right(kid) and before + size / 2 >= (len(starts) + 1) * total / count:
+            starts.append(kid.get("id"))
+        before += size
+    return starts or None
+
+
 def write_pdf(doc, options: PdfOptions | None = None) -> bytes:
     options = options or PdfOptions.from_meta(doc.meta)
     with source_date(doc):
-        starts = parts.plan(doc, options)
-        bound = parts.write(doc, options, starts) if starts else None
+        starts = part_starts(doc, options)
+        bound = parts.write(doc, options, starts, SETTER) if starts else None
         if bound:
             return bound
         html, floating = book_html(doc, options)
@@ -551,19 +553,6 @@ def bound_on_the_right(document, pdf) -> None:
     pdf.catalog["ViewerPreferences"] = prefs
 
 
-def lay_out(html: str):
-    import weasyprint
-
-    return weasyprint.HTML(string=html, base_url=fonts.cache_dir().resolve().as_uri() + "/",
-                           url_fetcher=local_fetcher()).render()
-
-
-def pad_to_even(document, html: str):
-    """Append one blank page of the same geometry, without laying the book out again."""
-    blank = lay_out(html.split("<body", 1)[0] + '<body><div class="pad"></div></body></html>')
-    return document.copy([*document.pages, blank.pages[-1]])
-
-
 def page_count(pdf: bytes) -> int | None:
     import io
 
@@ -573,6 +562,11 @@ def page_count(pdf: bytes) -> int | None:
         return len(PdfReader(io.BytesIO(pdf)).pages)
     except Exception:           # the count is for the build's summary only
         return None
+
+
+# What the parts of a long book need of this writer (pdf_parts never imports it).
+SETTER = parts.Setter(prepare=prepare, page_html=page_html, estimate_pages=estimate_pages,
+                      to_pdf=to_pdf)
 
 
 FORMAT = Format(

@@ -12,6 +12,10 @@ left out, reports its page count, and sets its folios once the parts before it h
 reported theirs.  The front matter is set last, when the contents' page numbers are known.
 pikepdf (qpdf) binds the parts: the pages, one structure tree (PDF/UA), one outline, one
 name tree of destinations, and the links from one part to another.
+
+The print writer (pdf.py) decides where to cut (``part_starts``) and hands this module what
+it needs of it (a ``Setter``); this module lays out (``lay_out``, in one piece too) and never
+imports the writer.
 """
 from __future__ import annotations
 
@@ -23,12 +27,14 @@ import signal
 import time
 import traceback
 import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
 from io import BytesIO
 from typing import Any
 
 from lxml import etree
 
-from .. import cache
+from .. import cache, fonts
 from .base import to_html
 
 PART_CHARS = 250_000      # about 110 A5 pages: a part's boxes take ~100 MB
@@ -39,35 +45,6 @@ PROGRESS = logging.getLogger("weasyprint.progress")
 
 
 # -- cutting -----------------------------------------------------------------------------
-def plan(doc, options) -> list[str] | None:
-    """The ids of the top-level divisions that open the second and later parts, or None
-    when the book is set in one piece (short, asked for, or no place to cut)."""
-    from .pdf import chapter_start
-
-    kids = list(doc.body)
-    sizes = [len("".join(kid.itertext())) for kid in kids]
-    total = sum(sizes)
-    count = options.parts or (max(2, round(total / PART_CHARS)) if total >= SPLIT_FROM else 1)
-    if count < 2 or not hasattr(os, "fork"):
-        return None
-    kinds = {c.id: c.kind for c in doc.chapters}
-    # Each part of the layout opens on a right-hand page (the one before is padded): cut
-    # at the book's parts if it has any, else at chapters that open a page of their own.
-    kind = "part" if any(kinds.get(kid.get("id")) == "part" for kid in kids) else \
-        "chapter" if chapter_start(doc, options) != "run" else None
-
-    def opens_right(kid) -> bool:
-        return kid.tag == "section" and kinds.get(kid.get("id")) == kind
-
-    starts: list[str] = []
-    before = 0
-    for kid, size in zip(kids, sizes):
-        if before and opens_right(kid) and before + size / 2 >= (len(starts) + 1) * total / count:
-            starts.append(kid.get("id"))
-        before += size
-    return starts or None
-
-
 def split(body, starts: list[str]) -> list[str]:
     """The body's HTML cut before each of ``starts``; links that leave a part point to
     the DEST placeholder, resolved when the parts are bound."""
@@ -87,6 +64,57 @@ def split(body, starts: list[str]) -> list[str]:
 
 
 # -- laying out --------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Setter:
+    """What the parts need of the print writer (pipeline.writers.pdf), handed in by it, so
+    that this module does not import it."""
+    prepare: Callable[..., Any]         # (doc, options, as_blocks) -> (body, entries, floating)
+    page_html: Callable[..., str]       # (doc, options, entries, body, front, running)
+    estimate_pages: Callable[..., int]  # (doc, options)
+    to_pdf: Callable[..., bytes]        # (doc, options, WeasyPrint document)
+
+
+def lay_out(html: str):
+    import weasyprint
+
+    return weasyprint.HTML(string=html, base_url=fonts.cache_dir().resolve().as_uri() + "/",
+                           url_fetcher=local_fetcher()).render()
+
+
+def pad_to_even(document, html: str):
+    """Append one blank page of the same geometry, without laying the book out again."""
+    blank = lay_out(html.split("<body", 1)[0] + '<body><div class="pad"></div></body></html>')
+    return document.copy([*document.pages, blank.pages[-1]])
+
+
+def local_fetcher():
+    """A URL fetcher that loads our own font files and the images the document embeds as
+    data: URIs, and nothing else: never the network."""
+    from weasyprint.urls import URLFetcher
+
+    allowed = fonts.cache_dir().resolve().as_uri() + "/"
+
+    class LocalFetcher(URLFetcher):
+        def fetch(self, url, headers=None):
+            if not url.startswith(("data:", allowed)) or ".." in url.split(",")[0]:
+                raise ValueError(f"refusing to load {url!r} while building a PDF")
+            return super().fetch(url, headers)
+
+    return LocalFetcher(allowed_protocols={"file", "data"}, allow_redirects=False)
+
+
+def placed_notes(document) -> set[str]:
+    """The notes WeasyPrint actually set in a footnote area."""
+    found: set[str] = set()
+    for page in document.pages:
+        for area in page._page_box.children:
+            if type(area).__name__ == "FootnoteAreaBox":
+                found.update(box.element.get("data-note") for box in area.descendants()
+                             if getattr(box, "element", None) is not None
+                             and box.element.get("data-note"))
+    return found
+
+
 class Folios:
     """Holds back WeasyPrint's margin boxes (running heads, folios) while a part is laid
     out, and sets them once the part knows the number of its first page."""
@@ -122,19 +150,17 @@ class Folios:
 
 def lay_out_part(html_for, pad: bool):
     """Lay out one part with its folios held back; returns (document, folios)."""
-    from . import pdf
-
     html = html_for(frozenset())
     with Folios() as folios:
-        document = pdf.lay_out(html)
+        document = lay_out(html)
     floating = set(re.findall(r'data-note="([^"]+)"', html))    # notes set to float
-    lost = floating - pdf.placed_notes(document)
+    lost = floating - placed_notes(document)
     if lost:        # as in one piece: notes WeasyPrint dropped are set in the text
         html = html_for(frozenset(lost))
         with Folios() as folios:
-            document = pdf.lay_out(html)
+            document = lay_out(html)
     if pad and len(document.pages) % 2:
-        document = pdf.pad_to_even(document, html)
+        document = pad_to_even(document, html)
     return document, folios
 
 
@@ -159,11 +185,9 @@ def _die_with_parent(conn) -> None:
     PROGRESS.propagate = False
 
 
-def _part(conn, job, doc, options, wanted: set) -> None:
+def _part(conn, job, draw, wanted: set) -> None:
     """In the forked child: lay out, report the page count and where the anchors fell,
-    set the folios once told the number of pages before, send the PDF."""
-    from . import pdf
-
+    set the folios once told the number of pages before, send the PDF (``draw``)."""
     status = 0
     try:
         _die_with_parent(conn)
@@ -174,7 +198,7 @@ def _part(conn, job, doc, options, wanted: set) -> None:
                             if name in wanted and name not in anchors})
         conn.send(("count", len(document.pages), anchors))
         folios.finish(conn.recv())
-        conn.send(("pdf", pdf.to_pdf(doc, options, document)))
+        conn.send(("pdf", draw(document)))
     except MemoryError:
         status = MEMORY_EXIT
     except BaseException:
@@ -186,7 +210,7 @@ def _part(conn, job, doc, options, wanted: set) -> None:
     os._exit(status)
 
 
-def write(doc, options, starts: list[str]) -> bytes | None:
+def write(doc, options, starts: list[str], pdf: Setter) -> bytes | None:
     """The book laid out in parts at once and bound; None if the parts do not agree with
     the front matter (then the caller sets the book in one piece).
 
@@ -196,8 +220,6 @@ def write(doc, options, starts: list[str]) -> bytes | None:
     language, direction and date, the anchors the book links to, the code); its PDF under
     that and the number of pages before it (its folios).  A part whose pages before moved
     is laid out again."""
-    from . import pdf
-
     body, entries, _ = pdf.prepare(doc, options)
     pieces = split(body, starts)
     wanted = {e["id"] for e in entries} | set(re.findall(re.escape(DEST) + r'([^"]+)"',
@@ -246,12 +268,12 @@ def write(doc, options, starts: list[str]) -> bytes | None:
 
     jobs = [(part_html(i), i < count or options.even_pages) for i in range(1, count + 1)]
     keys = [cache.key(base, html_for(frozenset()), pad) for html_for, pad in jobs]
-    front_pdf, parts = _run(jobs, keys, doc, options, wanted, lambda: front(None)[0],
-                            when_counted)
+    front_pdf, parts = _run(jobs, keys, lambda document: pdf.to_pdf(doc, options, document),
+                            wanted, lambda: front(None)[0], when_counted)
     return bind(front_pdf[0], parts, front_pdf[1]) if front_pdf else None
 
 
-def _run(jobs, keys, doc, options, wanted: set, front_count, when_counted):
+def _run(jobs, keys, draw, wanted: set, front_count, when_counted):
     """Lay out the parts in forked children, as many busy at once as there are cores (a
     part waiting for the count of the pages before it is not busy).  The front matter is
     counted here meanwhile; each part is sent the number of pages before it as soon as
@@ -289,7 +311,7 @@ def _run(jobs, keys, doc, options, wanted: set, front_count, when_counted):
             pid = os.fork()
             if pid == 0:
                 parent.close()
-                _part(child, jobs[index], doc, options, wanted)
+                _part(child, jobs[index], draw, wanted)
             child.close()
             children[parent] = [index, pid, True]          # index, pid, busy
 
