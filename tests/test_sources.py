@@ -211,6 +211,15 @@ def test_word_code_paragraphs_are_code_blocks(tmp_path):
     assert "Between, in prose." in md and "After, in prose." in md and len(pres) == 2
 
 
+def test_odt_inline_code_keeps_its_spaces(tmp_path):
+    from pipeline.stages import normalize
+
+    pypandoc.convert_text("Call `f(a,  b)` or `x\ty` and `plain` here.\n", "odt", format="markdown",
+                          outputfile=str(tmp_path / "inline.odt"), extra_args=["--preserve-tabs"])
+    md, _, _ = normalize(tmp_path / "inline.odt")
+    assert "Call `f(a,  b)` or `x\ty` and `plain` here." in md
+
+
 def test_readme_keeps_links_and_local_images_and_loses_only_what_is_unsafe(editions):
     folder = editions["readme"]
     book = zipfile.ZipFile(folder / "readme.epub")
@@ -280,10 +289,12 @@ The third chapter's text.
 """
 
 
-def test_an_epub_source_leaves_out_its_own_cover_title_page_and_contents(tmp_path):
+@pytest.mark.parametrize("epub_format", ["epub3", "epub2"])
+def test_an_epub_source_leaves_out_its_own_cover_title_page_and_contents(tmp_path, epub_format):
     """The editions make these again; the source's metadata and its cover image stay.  The
     contents page the author wrote as a chapter (nothing but links to the next files, in
-    order) is found as well as the navigation document pandoc marks."""
+    order) is found as well as the navigation document pandoc marks; so is the EPUB 2
+    title page, which nothing marks, by repeating only the OPF's title, author and date."""
     from pipeline.document import Document
     from pipeline.stages import explain, normalize
 
@@ -291,7 +302,7 @@ def test_an_epub_source_leaves_out_its_own_cover_title_page_and_contents(tmp_pat
     (tmp_path / "red.png").write_bytes(red)
     (tmp_path / "book.md").write_text(BOOK)
     epub = tmp_path / "book.epub"
-    pypandoc.convert_file(str(tmp_path / "book.md"), "epub3", outputfile=str(epub),
+    pypandoc.convert_file(str(tmp_path / "book.md"), epub_format, outputfile=str(epub),
                           extra_args=["--toc", f"--epub-cover-image={tmp_path / 'red.png'}"])
     md, meta, report = normalize(epub)
     assert (meta["title"], meta["author"], meta["language"], str(meta["date"])) == \

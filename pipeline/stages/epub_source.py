@@ -5,7 +5,8 @@ source's copies would only repeat them as body text — a list of links, a secon
 They are found from what the EPUB says of its own files: the navigation document, the
 EPUB 3 landmarks and EPUB 2 guide (``cover``, ``titlepage``, ``toc``), a body or section
 typed so (``epub:type``); and, for a book that says nothing, a file that is nothing but
-links to three or more of the book's files, in reading order: a contents page.  The
+links to three or more of the book's files, in reading order: a contents page; and a page
+before the text holding nothing but the title, creators and date of the OPF: a title page.  The
 cover image, when the package names one, stays the edition's cover.
 """
 from __future__ import annotations
@@ -13,9 +14,12 @@ from __future__ import annotations
 import base64
 import io
 import posixpath
+import re
 import zipfile
 
 from lxml import etree
+
+from .pandoc_tree import stringify
 
 # Roles (EPUB 3 epub:type, EPUB 2 guide type) of pages an edition makes itself.
 REGENERATED = {"cover", "titlepage", "title-page", "toc"}
@@ -98,9 +102,11 @@ def _cover(z, opf, items: dict, path) -> str | None:
     return f"data:{item.get('media-type')};base64," + base64.b64encode(data).decode()
 
 
-def drop_front_matter(draft, blocks: list) -> list:
-    """The blocks without the files an edition makes itself; each drop explained."""
+def drop_front_matter(draft, blocks: list, meta: dict | None = None) -> list:
+    """The blocks without the files an edition makes itself; each drop explained.  ``meta``
+    (pandoc's, from the OPF): a page before the text that only repeats it is a title page."""
     spine, roles, cover = package(draft.raw)
+    known = {w for value in (meta or {}).values() for w in _words(stringify(value))}
     if cover and "cover" not in draft.meta:
         draft.meta["cover"] = cover
     files = set(spine)
@@ -114,10 +120,13 @@ def drop_front_matter(draft, blocks: list) -> list:
     order = {name: i for i, name in enumerate(spine)}
     out: list = []
     for name, segment in segments:
+        words = [w for block in segment for w in _words(stringify(block))]
         if name is None:        # pandoc sets the package's cover image before the files
             role = "cover" if cover and segment and all(map(_image_only, segment)) else None
         else:
             role = roles.get(name) or ("toc" if _contents_page(segment, order, name) else None)
+            if not role and words and set(words) <= known and not any(_words(stringify(b)) for b in out):
+                role = "titlepage"
         if role:
             what = f"left out the source's {WHAT.get(role, role)} ({name or 'its image'}): " + \
                 ("the image is the editions' cover" if role == "cover" and cover else
@@ -127,6 +136,10 @@ def drop_front_matter(draft, blocks: list) -> list:
         else:
             out.extend(segment)
     return out
+
+
+def _words(text: str) -> list[str]:
+    return re.findall(r"\w+", text.casefold())
 
 
 def _image_only(block) -> bool:

@@ -21,6 +21,7 @@ from .verbatim import token
 TEXT = "urn:oasis:names:tc:opendocument:xmlns:text:1.0"
 STYLE = "urn:oasis:names:tc:opendocument:xmlns:style:1.0"
 PREFORMATTED = {"Preformatted Text", "Preformatted_20_Text"}
+CODE_SPANS = {"Source_Text", "Source_20_Text", "Source Text", "Teletype"}
 # Elements whose content is not the paragraph's text.
 SKIPPED = {f"{{{TEXT}}}note", f"{{{TEXT}}}bookmark", f"{{{TEXT}}}bookmark-start",
            f"{{{TEXT}}}bookmark-end", f"{{{TEXT}}}soft-page-break",
@@ -41,22 +42,37 @@ def mark_preformatted(raw: bytes) -> tuple[bytes, dict[str, str]]:
         styles = _xml(z.read("styles.xml")) if "styles.xml" in z.namelist() else None
     except (KeyError, zipfile.BadZipFile, etree.XMLSyntaxError):
         return raw, {}
-    parents = {}
+    parents: dict[tuple[str, str], str] = {}
     for root in (styles, content):
         for st in ([] if root is None else root.iter(f"{{{STYLE}}}style")):
-            if st.get(f"{{{STYLE}}}family") == "paragraph":
-                parents[st.get(f"{{{STYLE}}}name")] = st.get(f"{{{STYLE}}}parent-style-name")
+            family = st.get(f"{{{STYLE}}}family", "")
+            parents[family, st.get(f"{{{STYLE}}}name", "")] = st.get(f"{{{STYLE}}}parent-style-name", "")
 
-    def preformatted(name: str | None) -> bool:
+    def styled(family: str, name: str | None, wanted: set[str]) -> bool:
         seen = set()
         while name and name not in seen:
-            if name in PREFORMATTED:
+            if name in wanted:
                 return True
             seen.add(name)
-            name = parents.get(name)
+            name = parents.get((family, name))
         return False
 
+    def preformatted(name: str | None) -> bool:
+        return styled("paragraph", name, PREFORMATTED)
+
     codes: dict[str, str] = {}
+    # Inline code whose spaces pandoc would shorten: the span keeps a style pandoc reads
+    # as code, its text a token.
+    for span in list(content.iter(f"{{{TEXT}}}span")):
+        if styled("text", span.get(f"{{{TEXT}}}style-name"), CODE_SPANS) and (
+                span.find(f".//{{{TEXT}}}s") is not None or span.find(f".//{{{TEXT}}}tab") is not None):
+            text = exact_text(span)
+            mark = token(text, len(codes))
+            codes[mark] = text
+            tail = span.tail
+            span.clear()
+            span.set(f"{{{TEXT}}}style-name", "Source_Text")
+            span.text, span.tail = mark, tail
     runs: list[list] = []
     for p in content.iter(f"{{{TEXT}}}p"):
         if not preformatted(p.get(f"{{{TEXT}}}style-name")):
@@ -66,7 +82,7 @@ def mark_preformatted(raw: bytes) -> tuple[bytes, dict[str, str]]:
             runs[-1].append(p)
         else:
             runs.append([p])
-    if not runs:
+    if not runs and not codes:
         return raw, {}
     for run in runs:
         text = "\n".join(exact_text(p) for p in run).strip("\n")

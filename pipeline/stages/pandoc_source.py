@@ -18,6 +18,7 @@ import tempfile
 from pathlib import Path
 
 from ..safety import PANDOC_LIMITS
+from .pandoc_tree import stringify, walk
 
 IMAGE_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg",
                ".gif": "image/gif", ".webp": "image/webp"}
@@ -71,7 +72,7 @@ def _read(draft) -> None:
     if draft.kind == "epub":
         from .epub_source import drop_front_matter
 
-        tree["blocks"] = drop_front_matter(draft, tree["blocks"])
+        tree["blocks"] = drop_front_matter(draft, tree["blocks"], tree["meta"])
     tree["blocks"] = unwrap_sections(tree["blocks"])
     unique_ids(tree["blocks"])
     unsafe = drop_unsafe_attributes(tree["blocks"])
@@ -97,54 +98,6 @@ def _read(draft) -> None:
 
 
 # -- the tree ------------------------------------------------------------------------
-def walk(node, visit):
-    """Call ``visit`` on every element (dict with "t") of a pandoc JSON tree, depth first."""
-    if isinstance(node, dict):
-        if "t" in node:
-            visit(node)
-        for value in node.values():
-            walk(value, visit)
-    elif isinstance(node, list):
-        for item in node:
-            walk(item, visit)
-
-
-def stringify(node) -> str:
-    """The plain text of inlines (notes left out), as pandoc's own ``stringify``."""
-    out = []
-
-    def text(n):
-        if isinstance(n, list):
-            for item in n:
-                text(item)
-            return
-        if not isinstance(n, dict):
-            return
-        t, c = n.get("t"), n.get("c")
-        if t == "Str":
-            out.append(c)
-        elif t in ("Space", "SoftBreak", "LineBreak"):
-            out.append(" ")
-        elif t in ("Code", "Math"):
-            out.append(c[1])
-        elif t == "Quoted":
-            q = "“”" if c[0]["t"] == "DoubleQuote" else "‘’"
-            out.append(q[0])
-            text(c[1])
-            out.append(q[1])
-        elif t in ("Note", "RawInline"):
-            return
-        elif t in ("Link", "Image", "Span", "Cite"):
-            text(c[1] if t != "Cite" else c[1])
-        elif t in ("MetaString",):
-            out.append(c)
-        elif isinstance(c, list):
-            text(c)
-
-    text(node)
-    return " ".join("".join(out).split())
-
-
 def _meta_value(value):
     """A pandoc meta value as plain Python: text, or a list of texts, or a dict."""
     t, c = value.get("t"), value.get("c")

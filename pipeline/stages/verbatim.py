@@ -18,9 +18,12 @@ def token(text: str, number: int) -> str:
 
 def put_back(blocks: list, codes: dict[str, str]) -> None:
     """Each token paragraph (wherever pandoc put it: a list item, a quote, a table cell)
-    becomes its code block."""
+    becomes its code block, and inline code holding a token its exact text."""
     for i, block in enumerate(blocks):
         if not isinstance(block, dict):
+            continue
+        if block.get("t") == "Code" and block["c"][1] in codes:      # inline code
+            block["c"][1] = codes[block["c"][1]]
             continue
         if block.get("t") in ("Para", "Plain") and len(block["c"]) == 1 and \
                 block["c"][0].get("t") == "Str" and block["c"][0]["c"] in codes:
