@@ -156,12 +156,13 @@ def test_code_blocks_keep_every_space(editions, fmt):
 
 
 def word_code_docx(path: Path) -> tuple[str, str]:
-    """A DOCX as Word users set code: paragraphs in "HTML Preformatted", and Normal
-    paragraphs in Courier New (fixed pitch in the font table); returns the two listings."""
+    """A DOCX as Word users set code: paragraphs in "HTML Preformatted", Normal paragraphs
+    in Courier New (fixed pitch in the font table), and Courier New runs in a prose
+    paragraph; returns the two listings."""
     by_style = "SELECT  name,\n        \"total\" -- sum\n\tFROM t;"
     by_font = "for i in range(3):\n    print(i,  'x')"
     pypandoc.convert_text("# Listings\n\nBefore.\n\nSTYLED\n\nBetween, in prose.\n\nFIXED\n\n"
-                          "After, in prose.\n", "docx", format="markdown", outputfile=str(path))
+                          "After, in prose.\n\nINLINE\n", "docx", format="markdown", outputfile=str(path))
     w = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
     z = zipfile.ZipFile(path)
     parts = {n: z.read(n) for n in z.namelist()}
@@ -189,6 +190,13 @@ def word_code_docx(path: Path) -> tuple[str, str]:
         for line in reversed(text.split("\n")):
             old.addnext(paragraph(line, style, font))
         old.getparent().remove(old)
+    # Inline: "Set x  =  1 now.", the code in Courier New, split over two runs as Word does.
+    old = next(p for p in doc.iter(f"{{{w}}}p") if "".join(p.itertext()) == "INLINE")
+    new = paragraph("Set ", None, None)
+    for piece, font in (("x  =", "Courier New"), ("  1", "Courier New"), (" now.", None)):
+        new.append(paragraph(piece, None, font)[0])
+    old.addnext(new)
+    old.getparent().remove(old)
     parts["word/document.xml"] = etree.tostring(doc, xml_declaration=True, encoding="UTF-8")
     parts["word/styles.xml"] = parts["word/styles.xml"].replace(b"</w:styles>", (
         '<w:style w:type="paragraph" w:styleId="HTMLPreformatted"><w:name w:val="HTML Preformatted"/>'
@@ -209,6 +217,35 @@ def test_word_code_paragraphs_are_code_blocks(tmp_path):
     assert ["".join(p.itertext()) for p in Document.from_markdown(md, "code").body.iter("pre")] \
         == list(listings), md
     assert "Between, in prose." in md and "After, in prose." in md and len(pres) == 2
+    assert "Set `x  =  1` now." in md
+
+
+def test_a_manuscript_typed_in_courier_is_prose(tmp_path):
+    """When most paragraphs are in a fixed-pitch font the font says nothing: no code."""
+    from pipeline.document import Document
+    from pipeline.stages import normalize
+
+    path = tmp_path / "typed.docx"
+    pypandoc.convert_text("# Chapter\n\nIt was  a dark night.\n\nThe rain fell.\n\nShe waited.\n",
+                          "docx", format="markdown", outputfile=str(path))
+    w = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+    z = zipfile.ZipFile(path)
+    parts = {n: z.read(n) for n in z.namelist()}
+    doc = etree.fromstring(parts["word/document.xml"])
+    for r in doc.iter(f"{{{w}}}r"):
+        rpr = r.find(f"{{{w}}}rPr")
+        if rpr is None:
+            rpr = etree.Element(f"{{{w}}}rPr")
+            r.insert(0, rpr)
+        etree.SubElement(rpr, f"{{{w}}}rFonts").set(f"{{{w}}}ascii", "Courier New")
+    parts["word/document.xml"] = etree.tostring(doc)
+    with zipfile.ZipFile(path, "w") as out:
+        for name, data in parts.items():
+            out.writestr(name, data)
+    md, _, _ = normalize(path)
+    body = Document.from_markdown(md, "typed").body
+    assert not list(body.iter("pre", "code"))
+    assert [p.text for p in body.iter("p")] == ["It was a dark night.", "The rain fell.", "She waited."]
 
 
 def test_odt_inline_code_keeps_its_spaces(tmp_path):

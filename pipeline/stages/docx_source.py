@@ -4,8 +4,9 @@ pandoc makes a code block only of its own "Source Code" style.  Word users set c
 "HTML Preformatted" or "Plain Text", or in a fixed-pitch font on Normal paragraphs (the
 font table says which fonts are fixed-pitch).  Each run of such paragraphs is set aside
 with its exact text (``w:t``, ``w:tab``, ``w:br``) and comes back a code block
-(``verbatim``).  Where most paragraphs are in a fixed-pitch font (a manuscript typed in
-Courier), the font says nothing and only the styles count.
+(``verbatim``); a stretch of fixed-pitch runs inside prose is inline code.  Where most
+paragraphs are in a fixed-pitch font (a manuscript typed in Courier), the font says
+nothing and only the styles count.
 """
 from __future__ import annotations
 
@@ -85,8 +86,11 @@ def mark_code(raw: bytes) -> tuple[bytes, dict[str, str]]:
     paragraphs = [p for p in document.iter(_w("p")) if exact_text(p).strip()]
     by_style = {id(p) for p in paragraphs if _code_style(p, styles)}
     by_font = {id(p) for p in paragraphs if _fixed_font(p, styles)}
-    if len(by_font) > len(paragraphs) / 2:       # a whole text in Courier: not code
+    manuscript = len(by_font) > len(paragraphs) / 2     # a whole text in Courier: not code
+    if manuscript:
         by_font = set()
+    inline = 0 if manuscript else sum(_inline_code(p, styles) for p in paragraphs
+                                      if id(p) not in by_style | by_font)
     runs: list[list] = []
     for p in document.iter(_w("p")):
         blank = not exact_text(p).strip()
@@ -109,7 +113,7 @@ def mark_code(raw: bytes) -> tuple[bytes, dict[str, str]]:
         first.clear()
         etree.SubElement(etree.SubElement(first, _w("r")), _w("t")).text = mark
         first.tail = tail
-    if not codes:
+    if not codes and not inline:
         return raw, {}
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w") as w:
@@ -136,6 +140,48 @@ def _code_style(p, styles: Styles) -> bool:
     return any(name in CODE_STYLES for name in chain) and "source code" not in chain
 
 
+def _run_font(r, p, styles: Styles) -> str | None:
+    """A run's font: its own, its character style's, or its paragraph style's."""
+    rpr = r.find(_w("rPr"))
+    rstyle = rpr.find(_w("rStyle")) if rpr is not None else None
+    return _font_of(rpr) or (styles.font_of(rstyle.get(_w("val"))) if rstyle is not None
+                             else None) or styles.font_of(_style(p))
+
+
+def _inline_code(p, styles: Styles) -> int:
+    """Runs in a fixed-pitch font inside prose are inline code: each stretch of them is
+    joined into one run in pandoc's "Verbatim Char" style, which pandoc reads as code
+    with its spaces.  Returns how many stretches."""
+    if "source code" in [styles.name.get(s, "") for s in styles.chain(_style(p))]:
+        return 0
+    stretches: list[list] = []
+    for r in p.iter(_w("r")):
+        text = "".join(t.text or "" for t in r.iter(_w("t")))
+        if text and styles.is_fixed(_run_font(r, p, styles)) and r.find(_w("drawing")) is None:
+            if stretches and r.getprevious() is stretches[-1][-1]:
+                stretches[-1].append(r)
+            else:
+                stretches.append([r])
+    for stretch in stretches:
+        first = stretch[0]
+        text = "".join(exact_text(r) for r in stretch)
+        for r in stretch[1:]:
+            r.getparent().remove(r)
+        rpr = first.find(_w("rPr"))
+        rpr = etree.Element(_w("rPr")) if rpr is None else rpr
+        for old in rpr.findall(_w("rStyle")):
+            rpr.remove(old)
+        rpr.insert(0, etree.Element(_w("rStyle")))
+        rpr[0].set(_w("val"), "VerbatimChar")
+        for child in list(first):
+            first.remove(child)
+        first.append(rpr)
+        t = etree.SubElement(first, _w("t"))
+        t.text = text
+        t.set("{http://www.w3.org/XML/1998/namespace}space", "preserve")
+    return len(stretches)
+
+
 def _fixed_font(p, styles: Styles) -> bool:
     """Every run with text is in a fixed-pitch font (its own, its character style's, or
     its paragraph style's); pandoc's own Source Code paragraphs and list items aside."""
@@ -147,14 +193,7 @@ def _fixed_font(p, styles: Styles) -> bool:
     runs = [r for r in p.iter(_w("r")) if "".join(t.text or "" for t in r.iter(_w("t"))).strip()]
     if not runs:
         return False
-    for r in runs:
-        rpr = r.find(_w("rPr"))
-        rstyle = rpr.find(_w("rStyle")) if rpr is not None else None
-        font = _font_of(rpr) or (styles.font_of(rstyle.get(_w("val"))) if rstyle is not None
-                                 else None) or styles.font_of(_style(p))
-        if not styles.is_fixed(font):
-            return False
-    return True
+    return all(styles.is_fixed(_run_font(r, p, styles)) for r in runs)
 
 
 def exact_text(p) -> str:
