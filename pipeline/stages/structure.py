@@ -6,6 +6,7 @@ Every structural decision is recorded with its source line (``draft.explain``), 
 from __future__ import annotations
 
 import collections
+import dataclasses
 import functools
 import re
 
@@ -22,8 +23,8 @@ from .preformatted import put_back, set_apart
 from .speech import one_paragraph_per_line, speech_blocks
 from .quotations import (quote_epigraphs, quote_passages, quote_titled_documents,
                          unquote_indented_sections)
-from .verse import (balance_emphasis, lines_are_verse, split_inscription, split_run_verse,
-                    word_cases)
+from .verse import (balance_emphasis, lines_are_verse, reads_as_verse, split_inscription,
+                    split_run_verse, stanza_starts, word_cases)
 
 SENTENCE_END = re.compile(r"[.!?:;…\"”’)\]]$")
 ORNAMENT = re.compile(r"^(?:[*·•~#=+_.✱❦⁂§◆◇○●☙❧]\s*){3,}$|^[⁂❦☙❧§]$|^\*\s+\*$")
@@ -49,6 +50,10 @@ class Context:
         self.measure = max(20, lengths[int(len(lengths) * 0.995)] if lengths else 72)
         octets = sorted(ln.indent + len(ln.text.encode()) for r in raw for ln in r.lines)
         self.measure_bytes = max(20, octets[int(len(octets) * 0.995)] if octets else 72)
+        # Is it wrapped prose at all?  Wrapped lines crowd the measure; in a book of verse
+        # the measure is only its longest line, and few lines come near it.
+        inner = [ln.indent + len(ln.text) for r in raw for ln in r.lines[:-1]]
+        self.wraps = sum(1 for n in inner if n >= self.measure - 8) >= 0.4 * len(inner)
         indents = collections.Counter(ln.indent for r in raw for ln in r.lines[1:])
         if not indents:
             indents = collections.Counter(ln.indent for r in raw for ln in r.lines)
@@ -99,6 +104,18 @@ class Context:
                 full += 1
         return full >= 0.6 * (len(r.lines) - 1)
 
+    def verse(self, r: Raw) -> bool:
+        """Verse kept line for line: a piece of a verse run, or lines that read as verse."""
+        return getattr(r, "verse", False) or reads_as_verse(
+            [(ln.indent, self.visible(ln.text)) for ln in r.lines],
+            self.measure if self.wraps else None)
+
+    def verse_after(self, nxt: Raw, r: Raw) -> bool:
+        """``nxt`` is verse under the line ``r``: set in below it, or reading as verse."""
+        return len(nxt.lines) >= 2 and (
+            min(ln.indent for ln in nxt.lines) > r.lines[0].indent and not self.wrapped(nxt)
+            or self.verse(nxt))
+
     def centred(self, r: Raw) -> bool:
         return all(ln.indent >= 8 and ln.indent + len(ln.text) / 2 >= 0.3 * self.measure
                    and len(ln.text) < 0.8 * self.measure for ln in r.lines) and \
@@ -146,6 +163,32 @@ def split_first_line_indents(raw: list[Raw]) -> tuple[list[Raw], bool]:
             current.append(ln)
         out.append(Raw(current, r.gap))
     return out, True
+
+
+def split_verse_paragraphs(raw: list[Raw], ctx: Context) -> list[Raw]:
+    """A long run of verse with no blank line in it is cut into its verse paragraphs where
+    a line is set in, or else where a speech of dialogue verse is taken up
+    (``stanza_starts``); each piece stays verse."""
+    out = []
+    for r in raw:
+        if len(r.lines) < 12 or not ctx.verse(r):
+            out.append(r)
+            continue
+        starts = stanza_starts([(ln.indent, ctx.visible(ln.text)) for ln in r.lines], ctx.measure)
+        bounds = [0, *starts, len(r.lines)]
+        usual = min(ln.indent for ln in r.lines[1:])
+        for a, b in zip(bounds, bounds[1:]):
+            lines = r.lines[a:b]
+            if starts and lines[0].indent <= usual + 4:   # a paragraph indent: the break shows it
+                lines = [dataclasses.replace(lines[0], indent=usual), *lines[1:]]
+            piece = Raw(lines, r.gap if a == 0 else 0)
+            piece.verse = True          # type: ignore[attr-defined]
+            out.append(piece)
+        if starts:
+            ctx.draft.explain(r.no, "verse", f"{len(r.lines)} lines of verse cut into "
+                              f"{len(starts) + 1} verse paragraphs where a line is set in "
+                              "or a speech is taken up")
+    return out
 
 
 # ----------------------------------------------------------------------------- blocks
@@ -236,13 +279,47 @@ def heading_kind(r: Raw, ctx: Context, prev: Block | None, nxt: Raw | None,
             and ctx.is_running_text(nxt)
             and (prev is None or prev.kind != "heading") and not ctx.centred(r)):
         return -1, None
-    # A poem's title: a short line set off above an indented verse block.
+    # A poem's title: a short line set off above an indented verse block, or above lines
+    # that read as verse (a title may be in mixed case).
     if (nxt is not None and r.gap >= 2 and len(vis) <= 80 and vis[0].isupper()
             and not vis.endswith((".", ",", ";", ":", "!", "?")) and len(nxt.lines) >= 2
-            and min(ln.indent for ln in nxt.lines) > r.lines[0].indent
-            and not ctx.wrapped(nxt) and not ctx.centred(r)):
+            and (min(ln.indent for ln in nxt.lines) > r.lines[0].indent
+                 and not ctx.wrapped(nxt) or r.gap > nxt.gap and ctx.verse(nxt))
+            and not ctx.centred(r)):
+        return "poem", None
+    # A title that ends like a sentence (O Captain! My Captain!) where the collection's
+    # titles stand: set off by as many blank lines (fewer right under a part's heading),
+    # at the same indent, above verse.
+    layout = getattr(ctx, "poem_layout", None)
+    if (nxt is not None and layout is not None and r.lines[0].indent == layout[1]
+            and (r.gap == layout[0] or prev is not None and prev.kind == "heading")
+            and len(vis) <= 80
+            and vis.endswith(("!", "?", ".")) and r.gap > nxt.gap and ctx.verse_after(nxt, r)
+            and (not vis.endswith(".") or _title_case(vis))):
         return "poem", None
     return None
+
+
+def _title_case(t: str) -> bool:
+    words = re.findall(r"[^\W\d_]{4,}", t)
+    return bool(words) and sum(1 for w in words if w[0].isupper()) >= 0.8 * len(words)
+
+
+def poem_layout(raw: list[Raw], ctx: Context) -> tuple[int, int] | None:
+    """Where a collection sets its poems' titles: the blank lines above and the indent of
+    the short lines, not ending like a sentence, that stand above verse with fewer blank
+    lines between — when three or more share them."""
+    seen: collections.Counter = collections.Counter()
+    for r, nxt in zip(raw, raw[1:]):
+        vis = ctx.visible(r.joined).strip()
+        if len(r.lines) == 1 and r.gap >= 2 and 0 < len(vis) <= 80 and vis[0].isupper() and \
+                not vis.endswith((".", ",", ";", ":", "!", "?")) and r.gap > nxt.gap and \
+                ctx.verse_after(nxt, r):
+            seen[(r.gap, r.lines[0].indent)] += 1
+    if not seen:
+        return None
+    layout, n = seen.most_common(1)[0]
+    return layout if n >= 3 else None
 
 
 def numbered_titles(raw: list[Raw], ctx: Context) -> dict:
@@ -281,6 +358,7 @@ def classify(raw: list[Raw], ctx: Context) -> list[Block]:
                   raw[k + 2].gap > raw[k + 1].gap and paragraphs[k + 1][:1].isupper())
     ctx.titles_set_off = len(bare_heads) >= 3 and set_off >= 0.5 * len(bare_heads)
     ctx.sequence = numbered_titles(raw, ctx)
+    ctx.poem_layout = poem_layout(raw, ctx)
     speakers = ctx.speakers = plays.find_speakers(paragraphs)
     if speakers:
         draft.explain(raw[0].no, "play", "speakers: " + ", ".join(sorted(speakers)[:12]))
@@ -361,7 +439,8 @@ def classify(raw: list[Raw], ctx: Context) -> list[Block]:
             out.append(note)
             i += 1
             continue
-        kind = heading_kind(r, ctx, prev, nxt, raw[i - 1] if i else None)
+        piece = getattr(r, "verse", False)
+        kind = None if piece else heading_kind(r, ctx, prev, nxt, raw[i - 1] if i else None)
         if kind:
             rank, m = kind
             text = " ".join(ln.text for ln in r.lines)
@@ -398,7 +477,7 @@ def classify(raw: list[Raw], ctx: Context) -> list[Block]:
             i += 1
             continue
         # Short lines set out one by one after a colon are verse: keep them together.
-        group = _display_after_colon(raw, i, prev, ctx)
+        group = None if piece else _display_after_colon(raw, i, prev, ctx)
         if group:
             rows = [(0, inline(join_lines([ln.text for ln in g.lines]), markers)) for g in group]
             out.append(Block("lines", rows=rows, line=no, quote=True))
@@ -407,7 +486,7 @@ def classify(raw: list[Raw], ctx: Context) -> list[Block]:
             continue
         # Centred short lines (title pages, dedications) stay lines, grouped.
         if ctx.centred(r) and not ctx.wrapped(r) or (len(r.lines) > 1 and not ctx.wrapped(r)) \
-                or (not speakers and _long_verse_lines(r, ctx)):
+                or (not speakers and (_long_verse_lines(r, ctx) or ctx.verse(r))):
             group = [r]
             while ctx.centred(r) and i + 1 < len(raw) and raw[i + 1].gap == 1 and \
                     ctx.centred(raw[i + 1]) and len(group) < 12:
@@ -787,6 +866,7 @@ def run(draft):
     raw, code = set_apart(raw, source, draft)
     raw = plays.speaker_lines(raw, ctx.visible, lambda t: bool(H.label_match(t) or H.BARE.match(t)
                                                               or H.NAMED.match(t)), draft.explain)
+    raw = split_verse_paragraphs(raw, ctx)
     blocks = classify(raw, ctx)
     half_titles(blocks, ctx)
     blocks = plays.scene_lists(blocks, ctx.visible, H.label_match, draft.explain)

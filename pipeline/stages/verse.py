@@ -215,6 +215,71 @@ def lines_are_verse(texts: list[str], cases: collections.Counter) -> bool:
     return clause >= max(1, (len(words) - 1) / 2)
 
 
+def reads_as_verse(lines: list[tuple[int, str]], measure: int | None) -> bool:
+    """Lines (indent, text) that are verse even where they come near the measure (blank
+    verse; a book of poems, whose measure is its own longest line).  Verse opens nearly
+    every line with a capital, where wrapped prose does so only at a sentence or a name;
+    and a wrapped line ends because the next word would not have fitted, which most verse
+    lines are far from (``measure`` is None where the text is not wrapped prose at all,
+    so nothing tells).  Title Case (synopses, title pages) is neither."""
+    if len(lines) < 4 or any(not t for _, t in lines):
+        return False
+    capitals = sum(1 for _, t in lines[1:] if t.lstrip(OPENERS)[:1].isupper())
+    if capitals < max(3, 0.85 * (len(lines) - 1)):
+        return False
+    words = [w for _, t in lines for w in WORD.findall(t)]
+    if not words or sum(1 for w in words if w[0].isupper()) > 0.5 * len(words):
+        return False
+    def filled(slack):
+        return sum(1 for (ind, a), (_, b) in zip(lines, lines[1:])
+                   if ind + len(a) + 1 + len(b.split(" ", 1)[0]) > measure - slack)
+    if measure is None or len(lines) >= 8 and capitals >= 0.9 * (len(lines) - 1):
+        return True         # (prose does not open eight lines running with capitals)
+    # (a few lines are little evidence: none of them may come near the measure)
+    return filled(2) < 0.3 * (len(lines) - 1) and (len(lines) >= 6 or not filled(6))
+
+
+def stanza_starts(lines: list[tuple[int, str]], measure: int) -> list[int]:
+    """Where a long run of verse with no blank lines starts its verse paragraphs: a line set
+    in further than the run's usual indent (a two-space paragraph indent, a dropped line
+    that takes up a speech where the last line stopped).  Not a hanging continuation (after
+    a line the next word would not have fitted on), and not a pattern of indents (rhymes set
+    in, every other line): such starts are rare.  A run with no such indent may be dialogue
+    (``speech_starts``)."""
+    if len(lines) < 12:
+        return []
+    usual = collections.Counter(ind for ind, _ in lines).most_common(1)[0][0]
+    starts = []
+    for k in range(1, len(lines)):
+        ind, t = lines[k]
+        prev_ind, prev = lines[k - 1]
+        if ind >= usual + 2 and t.lstrip(OPENERS)[:1].isupper() and \
+                prev_ind + len(prev) + 1 + len(t.split(" ", 1)[0]) <= measure - 2:
+            starts.append(k)
+    if len(starts) > len(lines) / 4:
+        return []
+    return starts or speech_starts([t for _, t in lines])
+
+
+def speech_starts(lines: list[str]) -> list[int]:
+    """Where a run of dialogue verse with no blank lines and no indents takes up a new
+    speech: a line that opens a quotation when none is open.  Taken only when the run is
+    dialogue (such lines are a good share of it), so a quotation in narrative verse does
+    not cut it."""
+    starts, open_ = [], False
+    for k, t in enumerate(lines):
+        if k and not open_ and t[:1] in "“\"":
+            starts.append(k)
+        for ch in t:
+            if ch == "“" or ch == '"' and not open_:
+                open_ = True
+            elif ch == "”" or ch == '"':
+                open_ = False
+    if open_ or len(starts) < max(2, len(lines) / 12):
+        return []
+    return starts
+
+
 EMPH_OPEN = re.compile(r"(?<![\w\\])_(?=[^\s_])")
 EMPH_CLOSE = re.compile(r"(?<=[^\s_])_(?!\w)")
 
