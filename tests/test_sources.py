@@ -248,6 +248,60 @@ def test_a_manuscript_typed_in_courier_is_prose(tmp_path):
     assert [p.text for p in body.iter("p")] == ["It was a dark night.", "The rain fell.", "She waited."]
 
 
+def test_odt_paragraphs_in_a_fixed_pitch_font_are_code(tmp_path):
+    """As LibreOffice users set code: Normal paragraphs given Liberation Mono, which the
+    document's font declarations call fixed-pitch."""
+    from pipeline.document import Document
+    from pipeline.stages import normalize
+
+    path = tmp_path / "mono.odt"
+    pypandoc.convert_text("Before.\n\nMONO\n\nAfter.\n\nMore prose.\n\nThe end.\n", "odt",
+                          format="markdown", outputfile=str(path))
+    z = zipfile.ZipFile(path)
+    parts = {n: z.read(n) for n in z.namelist()}
+    office, style, text = ("urn:oasis:names:tc:opendocument:xmlns:office:1.0",
+                           "urn:oasis:names:tc:opendocument:xmlns:style:1.0",
+                           "urn:oasis:names:tc:opendocument:xmlns:text:1.0")
+    content = etree.fromstring(parts["content.xml"])
+    decls = content.find(f"{{{office}}}font-face-decls")
+    if decls is None:
+        decls = etree.Element(f"{{{office}}}font-face-decls")
+        content.insert(0, decls)
+    face = etree.SubElement(decls, f"{{{style}}}font-face")
+    face.set(f"{{{style}}}name", "Liberation Mono")
+    face.set(f"{{{style}}}font-pitch", "fixed")
+    auto = content.find(f"{{{office}}}automatic-styles")
+    mono = etree.SubElement(auto, f"{{{style}}}style")
+    mono.set(f"{{{style}}}name", "Pmono")
+    mono.set(f"{{{style}}}family", "paragraph")
+    etree.SubElement(mono, f"{{{style}}}text-properties").set(f"{{{style}}}font-name", "Liberation Mono")
+    listing = ["if x:", "    y  =  1", "\treturn y"]
+    old = next(p for p in content.iter(f"{{{text}}}p") if "".join(p.itertext()) == "MONO")
+    for line in reversed(listing):
+        p = etree.Element(f"{{{text}}}p")
+        p.set(f"{{{text}}}style-name", "Pmono")
+        last = None
+        for piece in re.split(r"( {2,}|\t)", line):
+            if piece.startswith(" ") and len(piece) > 1 or piece == "\t":
+                last = etree.SubElement(p, f"{{{text}}}s" if piece != "\t" else f"{{{text}}}tab")
+                if piece != "\t":
+                    last.set(f"{{{text}}}c", str(len(piece)))
+            elif last is None:
+                p.text = (p.text or "") + piece
+            else:
+                last.tail = (last.tail or "") + piece
+        old.addnext(p)
+    old.getparent().remove(old)
+    parts["content.xml"] = etree.tostring(content)
+    with zipfile.ZipFile(path, "w") as out:
+        for name, data in parts.items():
+            out.writestr(name, data)
+    md, _, _ = normalize(path)
+    body = Document.from_markdown(md, "mono").body
+    assert ["".join(p.itertext()) for p in body.iter("pre")] == ["\n".join(listing)]
+    assert [p.text for p in body.iter("p")] == ["Before.", "After.", "More prose.", "The end."]
+
+
 def test_odt_inline_code_keeps_its_spaces(tmp_path):
     from pipeline.stages import normalize
 

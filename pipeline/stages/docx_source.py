@@ -11,16 +11,14 @@ nothing and only the styles count.
 from __future__ import annotations
 
 import io
-import re
 import zipfile
 
 from lxml import etree
 
-from .verbatim import token
+from .verbatim import FIXED_NAMES, token
 
 W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 CODE_STYLES = {"html preformatted", "plain text", "preformatted text", "code", "code block"}
-FIXED_NAMES = re.compile(r"mono|courier|consolas|menlo|monaco|lucida console|inconsolata", re.I)
 
 
 def _w(name: str) -> str:

@@ -2,7 +2,8 @@
 preformatted paragraphs.
 
 pandoc reads a paragraph in the "Preformatted Text" style (LibreOffice's style for code,
-and the one pandoc's own ODT writer uses) as an ordinary paragraph, one per line, with its
+and the one pandoc's own ODT writer uses), or all in a fixed-pitch font (unless most of
+the document is), as an ordinary paragraph, one per line, with its
 runs of spaces shortened.  Before pandoc reads the file, each run of such paragraphs is
 replaced by one paragraph holding a token, and its text is taken exactly as ODF stores it
 (``<text:s text:c="4"/>`` four spaces, ``<text:tab/>``, ``<text:line-break/>``); the token
@@ -16,7 +17,7 @@ import zipfile
 
 from lxml import etree
 
-from .verbatim import token
+from .verbatim import FIXED_NAMES, token
 
 TEXT = "urn:oasis:names:tc:opendocument:xmlns:text:1.0"
 STYLE = "urn:oasis:names:tc:opendocument:xmlns:style:1.0"
@@ -57,8 +58,43 @@ def mark_preformatted(raw: bytes) -> tuple[bytes, dict[str, str]]:
             name = parents.get((family, name))
         return False
 
-    def preformatted(name: str | None) -> bool:
-        return styled("paragraph", name, PREFORMATTED)
+    fixed = _fixed_fonts(styles, content)
+    fonts: dict[tuple[str, str], str] = {}
+    for root in (styles, content):
+        for st in ([] if root is None else root.iter(f"{{{STYLE}}}style")):
+            props = st.find(f"{{{STYLE}}}text-properties")
+            if props is not None and props.get(f"{{{STYLE}}}font-name"):
+                fonts[st.get(f"{{{STYLE}}}family", ""), st.get(f"{{{STYLE}}}name", "")] = \
+                    props.get(f"{{{STYLE}}}font-name", "")
+
+    def font_of(family: str, name: str | None) -> str | None:
+        seen = set()
+        while name and name not in seen:
+            if (family, name) in fonts:
+                return fonts[family, name]
+            seen.add(name)
+            name = parents.get((family, name))
+        return None
+
+    def in_fixed_font(el, font: str | None) -> bool:
+        """Every character of the element in a fixed-pitch font (a span may set its own)."""
+        if (el.text or "").strip() and font not in fixed:
+            return False
+        for child in el:
+            inner = font_of("text", child.get(f"{{{TEXT}}}style-name")) or font
+            if child.tag not in SKIPPED and not in_fixed_font(child, inner):
+                return False
+            if (child.tail or "").strip() and font not in fixed:
+                return False
+        return True
+
+    texts = [p for p in content.iter(f"{{{TEXT}}}p") if exact_text(p).strip()]
+    by_font = {id(p) for p in texts if in_fixed_font(p, font_of("paragraph", p.get(f"{{{TEXT}}}style-name")))}
+    if len(by_font) > len(texts) / 2:         # a text typed in Courier: the font says nothing
+        by_font = set()
+
+    def preformatted(p) -> bool:
+        return styled("paragraph", p.get(f"{{{TEXT}}}style-name"), PREFORMATTED) or id(p) in by_font
 
     codes: dict[str, str] = {}
     # Inline code whose spaces pandoc would shorten: the span keeps a style pandoc reads
@@ -75,7 +111,7 @@ def mark_preformatted(raw: bytes) -> tuple[bytes, dict[str, str]]:
             span.text, span.tail = mark, tail
     runs: list[list] = []
     for p in content.iter(f"{{{TEXT}}}p"):
-        if not preformatted(p.get(f"{{{TEXT}}}style-name")):
+        if not preformatted(p):
             continue
         prev = p.getprevious()
         if runs and prev is not None and prev is runs[-1][-1]:
@@ -101,6 +137,18 @@ def mark_preformatted(raw: bytes) -> tuple[bytes, dict[str, str]]:
                 if info.filename == "content.xml" else z.read(info)
             w.writestr(info, data)
     return out.getvalue(), codes
+
+
+def _fixed_fonts(*roots) -> set[str]:
+    """The font faces the document declares fixed-pitch (or, undeclared, names so)."""
+    out = set()
+    for root in roots:
+        for face in ([] if root is None else root.iter(f"{{{STYLE}}}font-face")):
+            pitch = face.get(f"{{{STYLE}}}font-pitch")
+            name = face.get(f"{{{STYLE}}}name", "")
+            if pitch == "fixed" or (pitch is None and FIXED_NAMES.search(name)):
+                out.add(name)
+    return out
 
 
 def exact_text(p) -> str:

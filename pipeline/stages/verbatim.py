@@ -9,6 +9,10 @@ pandoc has read the file, ``put_back`` makes each token paragraph a code block.
 from __future__ import annotations
 
 import hashlib
+import re
+
+# Fixed-pitch fonts by name, for a font the document does not describe.
+FIXED_NAMES = re.compile(r"mono|courier|consolas|menlo|monaco|lucida console|inconsolata", re.I)
 
 
 def token(text: str, number: int) -> str:
