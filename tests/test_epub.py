@@ -526,6 +526,28 @@ def test_stylesheet_leaves_typeface_and_size_to_the_reader(books):
     assert "hyphens: auto" in css
 
 
+@pytest.mark.corpus
+def test_play_cast_list_and_speakers_are_marked_as_personae():
+    """A Doll's House: the list of characters is a list whose names are personae, and every
+    speech's speaker is one (epub:type z3998:persona, as Standard Ebooks marks them)."""
+    if not (CORPUS / "a-dolls-house.txt").exists():
+        pytest.skip("../shared/corpus is absent")
+    markdown, _, _ = normalize(CORPUS / "a-dolls-house.txt")
+    book = Epub(write_epub(Document.from_markdown(markdown, "a-dolls-house")))
+    pages = [book.xml(n) for n in book.zip.namelist() if n.endswith(".xhtml")]
+    cast = [li for x in pages
+            for li in x.xpath('.//x:div[@class="dramatis-personae"]/x:ul/x:li', namespaces=NS)]
+    assert [li.xpath('string(x:span[@class="persona"])', namespaces=NS) for li in cast][:3] \
+        == ["Torvald Helmer", "Nora", "Doctor Rank"]
+    assert all(li.xpath('x:span[@class="persona"]', namespaces=NS)[0].get(EPUB_TYPE)
+               == "z3998:persona" for li in cast) and len(cast) == 9
+    speeches = [p for x in pages
+                for p in x.xpath('.//x:p[contains(@class, "speech")]', namespaces=NS)]
+    assert len(speeches) > 1000
+    assert all(p[0].get("class") == "speaker" and p[0].get(EPUB_TYPE) == "z3998:persona"
+               for p in speeches)
+
+
 # -- the corpus ---------------------------------------------------------------------------
 CORPUS_TEXTS = sorted(p.stem for p in CORPUS.glob("*.txt")) if CORPUS.is_dir() else []
 

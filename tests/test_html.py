@@ -107,6 +107,32 @@ def test_play_speeches_have_their_speaker_set_apart(name):
 
 
 @pytest.mark.corpus
+@pytest.mark.parametrize("name", ["hamlet", "a-dolls-house"])
+def test_play_every_speech_has_its_speaker_and_the_cast_is_a_list(name):
+    """Every paragraph that opens with a speaker's name, or the name of a part in the cast
+    list, followed by a full stop (also before a dash) or a direction is a speech with a
+    speaker element: one-line speeches (Porter. Sixpence.) included, the setting (SCENE.
+    Elsinore.) never.  The list of characters is a list, each part's name marked."""
+    markdown, _, _ = normalize(corpus_file(f"{name}.txt"))
+    page = lxml_html.fromstring(write_html(Document.from_markdown(markdown, name)))
+    cast = page.xpath('//main//div[@class="dramatis-personae"]/ul/li')
+    assert len(cast) >= 9 and all(li.xpath('span[@class="persona"]') for li in cast)
+    personae = [" ".join(li.xpath('string(span[@class="persona"])').split()) for li in cast]
+    speakers = {" ".join(s.text_content().split()).rstrip(".")
+                for s in page.xpath('//main//p[contains(@class, "speech")]/*[@class="speaker"]')}
+    assert speakers and not {s.upper() for s in speakers} & {"SCENE", "ACT"}
+    names = speakers | {p.split()[-1] for p in personae}
+    opens = re.compile(r"^(?:%s)(?:\.(?:\s|—|$)|\s\()" % "|".join(
+        re.escape(n) for n in sorted(names, key=len, reverse=True)))
+    paragraphs = [p for p in page.xpath("//main//p")
+                  if opens.match(" ".join(p.text_content().split()))]
+    assert len(paragraphs) > 500
+    for p in paragraphs:
+        assert "speech" in (p.get("class") or "").split(), p.text_content()[:60]
+        assert p[0].get("class") == "speaker", p.text_content()[:60]
+
+
+@pytest.mark.corpus
 def test_poems_are_one_page_per_part_with_hanging_lines():
     """A book of short poems in parts is a page per part, not per poem; every entry of the
     contents lands on its poem; verse lines are boxes that hang a turned line."""

@@ -14,7 +14,7 @@ from dataclasses import replace
 from .blocks import Block, Line, Raw
 
 NAME = r"(?:(?:Mr|Mrs|Dr|St|Ms)\.\s)?[A-ZÀ-Þ][\w’'\-]*(?:\s(?:and\s)?[A-ZÀ-Þ][\w’'\-]*){0,3}"
-SPEAKER = re.compile(rf"^(?P<name>{NAME})(?P<sep>\.\s|\s(?=\()|\.$)")
+SPEAKER = re.compile(rf"^(?P<name>{NAME})(?P<sep>\.\s|\s(?=\()|\.(?=--|—)|\.$)")
 DIRECTION_WORDS = re.compile(r"^(?:Enter|Re-?enter|Exit|Exeunt|Manet|Flourish|Alarum|"
                              r"Sennet|Trumpets|Dies|Aside|Within|Music)\b")
 ROMAN = re.compile(r"[IVXLCDM]+")
@@ -123,7 +123,8 @@ def speaker_span(text: str, speakers: set[str]):
     for name in sorted(speakers, key=len, reverse=True):
         if text.startswith(name):
             rest = text[len(name):]
-            if rest.startswith(".") and (len(rest) == 1 or rest[1].isspace()):
+            if rest.startswith(".") and (len(rest) == 1 or rest[1].isspace() or
+                                         rest[1:3] == "--" or rest[1] == "—"):
                 return len(name) + 1
             # No full stop: a direction follows (``Helmer (calls out).``), or the speech
             # (``BARNARDO He.``), not more of a name nor a direction's verb (``MAREN
@@ -285,7 +286,7 @@ def cast_lists(blocks: list, speakers: set[str], markers, explain=None) -> list:
             out[-1].rank = -1
             if explain:
                 explain(prev.line, "play", "heading of the list of characters")
-        items = [Block("para", text=e, line=b.line) for e in entries]
+        items = [Block("para", text=_persona(e, markers), line=b.line) for e in entries]
         out.append(Block("div", cls="dramatis-personae", line=b.line,
                          children=[Block("list", children=items, line=b.line)]))
         out += [Block("para", text=t, line=b.line) for t in after]
@@ -293,6 +294,17 @@ def cast_lists(blocks: list, speakers: set[str], markers, explain=None) -> list:
             explain(b.line, "play", f"list of characters: {len(entries)} entries, "
                     f"{named} naming a part that speaks")
     return out
+
+
+def _persona(entry: str, markers) -> str:
+    """The part's name in an entry (up to its first comma or colon, or its full stop)
+    marked as a persona: ``[Nora]{.persona}, his wife.``"""
+    if markers.strip(entry) != entry:
+        return entry
+    m = re.match(r"^(.+?)(?=[,:]\s|\.?$)", entry)
+    if not m or not m.group(1).strip():
+        return entry
+    return markers.add("[") + m.group(1) + markers.add("]{.persona}") + entry[m.end():]
 
 
 def _opens_speech(b, markers) -> bool:

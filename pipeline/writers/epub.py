@@ -315,7 +315,8 @@ def _unit_content(doc, unit, where) -> str:
             last = etree.SubElement(aside, "p")
         _backlink(last, ref.get("id"), "".join(ref.itertext()).strip(), doc)
         aside.tail = "\n"
-    for speaker in section.xpath('.//strong[@class="speaker"]'):   # as Standard Ebooks marks it
+    # As Standard Ebooks marks them: the speaker of a speech, a part in the cast list.
+    for speaker in section.xpath('.//strong[@class="speaker"] | .//span[@class="persona"]'):
         speaker.set(EPUB_TYPE, "z3998:persona")
     for block in list(section.iter("div")):   # verse, in the text and in its notes
         if "line-block" in (block.get("class") or "").split():
