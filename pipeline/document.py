@@ -201,6 +201,12 @@ class Document:
             return _dt.datetime.fromtimestamp(epoch, _dt.UTC).replace(tzinfo=None)
         return _dt.datetime(1980, 1, 1)
 
+    @property
+    def published(self) -> str:
+        """The first publication, as precisely as it is known ('' when it is not)."""
+        value = self.meta.get("published")
+        return date_text(value) if value else ""
+
     # -- structure ----------------------------------------------------------------
     @cached_property
     def headings(self) -> list[Heading]:
@@ -364,6 +370,20 @@ def text_of(el) -> str:
     return " ".join("".join(el.itertext()).split())
 
 
+def date_text(value) -> str:
+    """A date as precisely as it is given, never with an invented day or month:
+    '1998-11' -> 'November 1998', '2006-08-20' -> '20 August 2006'."""
+    text = value.isoformat()[:10] if hasattr(value, "isoformat") else str(value)
+    m = re.fullmatch(r"(\d{4})(?:-(\d\d)(?:-(\d\d))?)?", text)
+    if not m:
+        return text
+    year, month, day = m.groups()
+    if not month:
+        return year
+    name = _dt.date(2000, int(month), 1).strftime("%B")
+    return f"{int(day)} {name} {year}" if day else f"{name} {year}"
+
+
 BARE_NUMBER = re.compile(r"\s*([IVXLCDM]+|\d+)\.?\s*")
 FIRST_LINE_CHARS = 60
 
@@ -387,6 +407,12 @@ def contents_title(title: str, section) -> str:
     if len(line) > FIRST_LINE_CHARS:
         line = line[:FIRST_LINE_CHARS].rsplit(" ", 1)[0].rstrip(" ,;:—–-") + "…"
     return f"{title} {line}" if line else title
+
+
+def synopsis(section) -> str:
+    """What the text's own contents list says of a section beyond its heading (Tom
+    Sawyer's chapter synopses), set under the heading in every edition's contents."""
+    return (section.get("data-synopsis") or "") if section is not None else ""
 
 
 def _drop_keep_tail(el) -> None:

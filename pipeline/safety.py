@@ -255,7 +255,8 @@ TAGS = {"a", "abbr", "aside", "b", "blockquote", "br", "caption", "cite", "code"
 ATTRS = {"*": {"class", "id", "lang", "title", "dir", "role", "aria-label", "aria-hidden"},
          "a": {"href"}, "img": {"src", "alt", "width", "height"}, "ol": {"start", "type"},
          "td": {"colspan", "rowspan", "align"}, "th": {"colspan", "rowspan", "align", "scope"},
-         "col": {"span"}, "li": {"value"}}
+         "col": {"span"}, "li": {"value"},
+         "section": {"data-synopsis"}}     # a heading's {synopsis="…"}: text for the contents
 
 
 def _filter_attribute(tag: str, attr: str, value: str) -> str | None:

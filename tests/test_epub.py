@@ -129,8 +129,22 @@ def nav_entries(book: Epub) -> list[tuple[int, str, str]]:
     out = []
     for a in nav.xpath(".//x:a", namespaces=NS):
         depth = len(a.xpath("ancestor::x:ol", namespaces=NS))
-        out.append((depth, " ".join("".join(a.itertext()).split()), a.get("href")))
+        text = (a.text or "") + "".join(etree.tostring(c, method="text", encoding=str)
+                                        for c in a if c.get("class") != "synopsis")
+        out.append((depth, " ".join(text.split()), a.get("href")))
     return out
+
+
+def check_synopses(book: Epub, doc) -> list[str]:
+    """Each synopsis the text's contents give is in the nav, as text, in its entry."""
+    from pipeline.document import synopsis
+
+    nav = book.xml(book.nav_path).xpath("//x:nav[@epub:type='toc']", namespaces=NS)[0]
+    found = [" ".join("".join(s.xpath("text()")).split())
+             for s in nav.xpath(".//x:a/x:span[@class='synopsis']", namespaces=NS)]
+    wanted = [" ".join(synopsis(s).split()) for s in doc.body.iter("section") if synopsis(s)]
+    return [] if found == wanted else [f"nav synopses {found[:2]} != {wanted[:2]} "
+                                       f"({len(found)} in the nav, {len(wanted)} in the text)"]
 
 
 def check_nav(book: Epub, headings: list[str]) -> list[str]:
@@ -272,6 +286,7 @@ def all_problems(book: Epub, doc) -> list[str]:
     problems = check_zip(book) + check_cover(book) + check_semantics(book, doc.language)
     problems += check_creators_and_start(book)
     problems += check_nav(book, [listed(doc, h) for h in headings_of(doc)])
+    problems += check_synopses(book, doc)
     problems += check_notes(book)[0]
     missing = words(doc_text(doc)) - words(book.text())
     if missing:

@@ -89,6 +89,37 @@ def test_typeface_is_embedded_and_subset(site):
             assert len(data) < 60_000, "subset to the page's characters"
 
 
+@pytest.mark.parametrize("lang, family, text", [
+    ("ar", "Amiri", "كان يا ما كان في قديم الزمان، رجل طيب يعيش في قرية صغيرة."),
+    ("he", "Frank Ruhl Libre", "היה היה פעם איש טוב שגר בכפר קטן, ליד הנהר.")])
+def test_script_typeface_is_embedded_where_literata_lacks_the_script(lang, family, text, tmp_path):
+    """An Arabic or Hebrew text's pages embed the print edition's typeface for its script
+    as WOFF2 subsets holding every letter of the script the page uses, and set the text in it."""
+    import base64
+    from io import BytesIO
+
+    from fontTools.ttLib import TTFont
+
+    doc = Document.from_markdown(f"---\ntitle: {text[:10]}\nlanguage: {lang}\n---\n\n"
+                                 f"# 1\n\n{text}\n\n*{text}*\n\n# 2\n\n{text}\n", lang)
+    pages = {"one": write_html(doc)} | {name: data for name, data in write_html_pages(doc).items()
+                                        if name.endswith(".html")}
+    for name, page in pages.items():
+        source = page.decode("utf-8")
+        assert f'html body {{ font-family: "Literata", "{family}", serif; }}' in source, name
+        urls = re.findall(rf'@font-face {{ font-family: "{family}"; src: url\("([^"]+)"\)', source)
+        assert urls, f"{name}: no {family} face"
+        letters = {c for c in text if c.isalpha()}
+        for url in urls:
+            data = base64.b64decode(url.split(",", 1)[1]) if url.startswith("data:") \
+                else write_html_pages(doc)[url]
+            assert data[:4] == b"wOF2"
+            font = TTFont(BytesIO(data))
+            assert font["name"].getDebugName(1).startswith(family)
+            assert letters <= {chr(c) for c in font.getBestCmap()}, name
+            assert len(data) < 80_000, "subset to the page's characters"
+
+
 @pytest.mark.corpus
 @pytest.mark.parametrize("name", ["hamlet", "a-dolls-house"])
 def test_play_speeches_have_their_speaker_set_apart(name):

@@ -219,7 +219,8 @@ def test_play_speakers_and_directions():
     assert "**BARNARDO.** Who’s there?" in text and "**BARNARDO** He." in text
     assert "*Enter Francisco and Barnardo, two sentinels.*" in text
     assert "*(Aside.)*" in text
-    assert "## SCENE I.\n\nElsinore. A platform before the Castle." in text
+    # (the contents list's words for the scene are its synopsis, an attribute of the heading)
+    assert '## SCENE I. {synopsis="A platform"}\n\nElsinore. A platform before the Castle.' in text
     assert [h for h in headers(pandoc_ast(md))] == [
         (1, "Dramatis Personæ"), (1, "ACT I"), (2, "SCENE I."), (2, "SCENE II."),
         (1, "ACT II"), (2, "SCENE I.")]
@@ -427,3 +428,19 @@ def test_older_gutenberg_licence_is_stripped(name):
     assert meta["title"] == "The Long Road" and meta["author"] == "Anna Example"
     assert any(d.code == "I-GUTENBERG" for d in report.items)
     assert not any(d.code == "W-LOST-TEXT" for d in report.items)
+
+
+def test_first_publication_inferred_from_a_dateline_with_low_confidence(tmp_path):
+    """A preface signed with a place and year dates the first publication — a guess, shown
+    with its line and a low confidence; a date after the first chapter is not used, and
+    the sidecar's ``published`` wins."""
+    rule = Path(__file__).parent / "stages" / "contents-synopses" / "in.txt"
+    lines = [ln for ln in explain(rule) if ": published: " in ln]
+    assert len(lines) == 1 and lines[0].startswith(f"{rule}:26: published: first published 1884?")
+    assert "confidence 0.5" in lines[0]
+    assert normalize(rule)[1]["published"] == 1884
+    assert normalize(rule, sidecar={"published": 1883})[1]["published"] == 1883
+    late = tmp_path / "late.txt"
+    late.write_text("\n\n".join(["CHAPTER I", "Words of the first chapter, running on for a "
+                                 "while.", "CHAPTER II", "More words.", "LONDON, 1901."]) + "\n")
+    assert "published" not in normalize(late)[1]

@@ -306,7 +306,7 @@ def check_toc(book: Book) -> None:
     """Every contents line's number is the page where that heading is; a part, and a
     chapter that does not run on, opens its page: no running head, no folio; and on a
     right-hand page where the book asks for it."""
-    from pipeline.document import contents_title
+    from pipeline.document import contents_title, synopsis
     from pipeline.writers.pdf import TOC_ENTRIES, PdfOptions, openings
 
     chapters = [c for c in book.doc.chapters if c.kind in {"chapter", "part"}]
@@ -315,17 +315,40 @@ def check_toc(book: Book) -> None:
         return
     parts = [c for c in chapters if c.kind == "part"]
     listed = parts if len(chapters) > TOC_ENTRIES and len(parts) > 1 else chapters
+    toc = without_synopses(book.toc, [synopsis(c.element) for c in listed])
     # A title's final full stop cannot be told from the leader's dots.
-    assert [t for t, _ in book.toc] == [
+    assert [t for t, _ in toc] == [
         " ".join(contents_title(c.title, c.element).split()).rstrip(" .") for c in listed]
     starts = dict(zip(("part", "chapter"), openings(book.doc, PdfOptions.from_meta(book.doc.meta))))
-    for (title, number), unit in zip(book.toc, listed):
+    for (title, number), unit in zip(toc, listed):
         page = number - 1
         assert squash(title)[:30] in squash(book.pages[page]), f"{title!r} is not on page {number}"
         if starts[unit.kind] != "run":
             assert book.heads[page] == "", f"running head on the opening of {title!r}"
             assert book.folios[page] == "", f"folio on the opening of {title!r}"
         assert page % 2 == 0 or starts[unit.kind] != "right", f"{title!r} opens on a left-hand page"
+
+
+def without_synopses(toc: list[tuple[str, int]], synopses: list[str]) -> list[tuple[str, int]]:
+    """The contents entries with each synopsis taken off the entry read after it (set under
+    its own entry without a number, it reads as the start of the next one); every synopsis
+    but the last must be there, in full, under its entry."""
+    out = []
+    for i, (title, number) in enumerate(toc):
+        before = synopses[i - 1] if 0 < i <= len(synopses) else ""
+        if before:
+            want, k, n = squash(before), 0, 0
+            while n < len(want) and k < len(title):   # cut after the synopsis' letters
+                if re.match(r"\w", title[k]):
+                    if title[k].lower() != want[n]:
+                        break
+                    n += 1
+                k += 1
+            assert n == len(want), \
+                f"synopsis {before[:40]!r} is not under its entry (read {title[:60]!r})"
+            title = title[k:].strip()
+        out.append((title, number))
+    return out
 
 
 def fits(head: str, title: str) -> bool:
@@ -494,6 +517,22 @@ def test_no_accessibility_claim_without_a_language(tmp_path):
     assert "/StructTreeRoot" in root          # still tagged
     xmp = root["/Metadata"].get_data() if "/Metadata" in root else b""
     assert b"pdfuaid" not in xmp, "claims PDF/UA without a language"
+
+
+def test_imprint_gives_first_publication_and_the_editions_own_date(monkeypatch):
+    """The first publication when known; a Project Gutenberg date is the source's, so the
+    edition's own date is the build's (SOURCE_DATE_EPOCH), and none is invented without it."""
+    from pipeline.document import Document
+    from pipeline.writers.pdf import PdfOptions, imprint
+
+    doc = Document.from_markdown("---\ntitle: T\npublished: 1876\ndate: '2006-08'\nidentifier: "
+                                 "https://www.gutenberg.org/ebooks/74\n---\n\n# One\n\nWords.\n", "t")
+    monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
+    rows = dict(imprint(doc, PdfOptions()))
+    assert rows["First published"] == "1876" and "This edition" not in rows
+    assert rows["Source"] == "https://www.gutenberg.org/ebooks/74 (August 2006)"
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1709251200")
+    assert dict(imprint(doc, PdfOptions()))["This edition"] == "1 March 2024"
 
 
 def test_options_are_checked():

@@ -49,6 +49,7 @@ class Block:
     cls: str = ""               # div class
     label: str = ""             # note label (unique) once bound
     ident: str = ""             # heading identifier, when given
+    synopsis: str = ""          # heading: what its contents entry says of it (plain text)
 
 
 def measure_indent(s: str) -> int:

@@ -5,7 +5,9 @@ numbers) until the text itself starts: the first entry repeated as a heading, or
 followed by running text.  The list becomes an HTML comment (the generated table of
 contents replaces it), so no word is lost.  Its entries are kept (``ContentsMap``): a line
 of the body standing alone that repeats the next entries is a heading, even when nothing
-else about it says so (mixed-case story titles).
+else about it says so (mixed-case story titles).  An entry that says more than the heading it
+stands for (Tom Sawyer's ``CHAPTER I. Y-o-u-u Tom--Aunt Polly Decides…`` over a bare
+``CHAPTER I``) gives that heading its synopsis, which the contents of every edition show.
 """
 from __future__ import annotations
 
@@ -41,6 +43,7 @@ class ContentsMap:
     def __init__(self):
         self.entries: list[str] = []
         self.next = 0
+        self.whole: list[str] = []      # each entry as written, its lines joined
 
     def add(self, lines: list[str]) -> None:
         for s in lines:
@@ -104,6 +107,8 @@ def remove_contents(raw: list[Raw], ctx) -> list[Raw]:
             continue
         words = " ".join(ctx.visible(x.joined) for x in raw[i:j])
         ctx.contents.add([ctx.visible(ln.text) for x in raw[i + 1:j] for ln in x.lines])
+        for x in raw[i + 1:j]:
+            ctx.contents.whole += _entries([ctx.visible(ln.text) for ln in x.lines])
         ctx.draft.report.info(r.no, "I-CONTENTS", f"removed the contents list (lines {r.no}-"
                               f"{raw[j - 1].lines[-1].no}); the table of contents is generated")
         ctx.draft.explain(r.no, "contents", f"contents list removed ({j - i - 1} entries)")
@@ -111,3 +116,56 @@ def remove_contents(raw: list[Raw], ctx) -> list[Raw]:
         out[-1].contents = words
         i = j
     return out
+
+
+def _entries(lines: list[str]) -> list[str]:
+    """The entries of a block of the list: a line opening with a label or a number, or one
+    after a page number, starts one (Hamlet's ``ACT I`` over ``Scene I. Elsinore…``); any
+    other line goes on the entry before, with no space where a line ends or starts with a
+    dash (Tom Sawyer's ``Compare Notes`` / ``--An Expedition``)."""
+    out: list[str] = []
+    for s in (ln.strip() for ln in lines):
+        if COLUMN_HEAD.match(s):
+            continue
+        if not out or _signature(s)[0] != "text" or re.search(r"\s\d+$", out[-1]):
+            out.append(s)
+        else:
+            out[-1] += s if out[-1].endswith("-") or s.startswith("-") else " " + s
+    # Entries run together (ACT I Scene I. Elsinore. … Scene II. …) part at each label.
+    return [e for entry in out for e in INNER_LABEL.split(entry) if e]
+
+
+INNER_LABEL = re.compile(rf"\s+(?=(?i:{H.LABEL})\.?\s+(?:{H.ROMAN}|\d{{1,4}})(?!\w))")
+
+
+WORD_RE = re.compile(r"\w+")
+
+
+def _beyond(entry: str, heading: str) -> str | None:
+    """What an entry says after the words of the heading it begins with (its page number
+    left out), or None when it does not begin with them."""
+    words = [w.lower() for w in WORD_RE.findall(heading)]
+    found = list(WORD_RE.finditer(entry))
+    if not words or len(found) < len(words) or \
+            [m.group(0).lower() for m in found[:len(words)]] != words:
+        return None
+    rest = entry[found[len(words) - 1].end():]
+    rest = PAGE.sub("", rest) if re.search(r"\D\s*\d+\s*$", rest) else rest
+    return rest.strip(" .:,;-\u2013\u2014")
+
+
+def attach_synopses(heads: list, contents: ContentsMap, visible, explain) -> None:
+    """Give each heading the words its contents entry adds (a synopsis), matching headings
+    to entries in order; an entry that only repeats its heading adds nothing."""
+    k = 0
+    for h in heads:
+        text = visible(h.text)
+        for n in range(k, min(len(contents.whole), k + 6)):
+            rest = _beyond(contents.whole[n], text)
+            if rest is None:
+                continue
+            k = n + 1
+            if re.search(r"[^\W\d_]", rest):
+                h.synopsis = rest
+                explain(h.line, "synopsis", f"from contents entry {n + 1}: {rest[:50]}")
+            break

@@ -31,7 +31,11 @@ def render_block(b, markers, lang) -> str:
             return ""
         return "> " + md if b.quote else md
     if b.kind == "heading":
-        return "#" * b.level + " " + inline_md(b.text, markers, lang, heading=True)
+        md = "#" * b.level + " " + inline_md(b.text, markers, lang, heading=True)
+        if b.synopsis:      # an attribute: plain text, typeset, quoted for pandoc
+            text = typeset(b.synopsis, lang, markers).replace("\\", "\\\\").replace('"', '\\"')
+            md += f' {{synopsis="{text}"}}'
+        return md
     if b.kind == "lines":
         rows = []
         for indent, text in b.rows:

@@ -14,7 +14,7 @@ from . import headings as H
 from . import notes as N
 from . import plays
 from .blocks import Block, Raw, is_cjk, join_lines, raw_blocks, to_lines, vocabulary
-from .contents import remove_contents
+from .contents import attach_synopses, remove_contents
 from .documents import (DATELINE, DOCUMENT, quote_announced_documents, quote_dated_sections,
                         quote_documents, quote_letters,
                         set_closings)
@@ -896,6 +896,7 @@ def run(draft):
     H.assign_levels(heads)
     for h in heads:
         draft.explain(h.line, "heading", f"h{h.level} {ctx.visible(h.text)[:60]}")
+    attach_synopses(heads, ctx.contents, ctx.visible, draft.explain)
     for label, line, _ in draft.bracket_notes.values():
         draft.report.warn(line, "W-NOTE", f"note {label} was not placed; check the brackets")
     draft.blocks = put_back(_finish(blocks, draft), code)

@@ -22,7 +22,7 @@ from lxml import etree
 
 from .. import cache
 from .. import cover as covers
-from ..document import HEADINGS, UUID_NAMESPACE, contents_title, text_of
+from ..document import HEADINGS, UUID_NAMESPACE, contents_title, synopsis, text_of
 from .base import Format, Output, css, note_id, note_refs, page_key, render, verse_lines
 
 OPS = "http://www.idpf.org/2007/ops"
@@ -399,8 +399,8 @@ def _images(units):
 
 
 # -- navigation ------------------------------------------------------------------------
-def _toc(doc, units) -> list[tuple[int, str, str, str]]:
-    """(level, title, href, attributes) for every heading, in reading order."""
+def _toc(doc, units) -> list[tuple]:
+    """(level, title, href, attributes, synopsis) for every heading, in reading order."""
     entries = []
     for u in units:   # a unit without a heading (an epigraph, say) is reached by reading on
         for h in u.element.iter(*HEADINGS):
@@ -408,7 +408,8 @@ def _toc(doc, units) -> list[tuple[int, str, str, str]]:
             hid = parent.get("id") if parent.tag == "section" else h.get("id")
             href = u.file_name if h is u.heading or not hid else f"{u.file_name}#{hid}"
             section = parent if parent.tag == "section" else None
-            entries.append((int(h.tag[1]), contents_title(text_of(h), section), href, ""))
+            entries.append((int(h.tag[1]), contents_title(text_of(h), section), href, "",
+                            synopsis(section)))
     return entries
 
 
@@ -416,8 +417,9 @@ def _nest(entries) -> list[dict]:
     """Flat (level, …) entries -> a tree: each entry's children are the deeper ones after it."""
     root: dict = {"level": 0, "children": []}
     stack = [root]
-    for level, title, href, attrs in entries:
-        node = {"level": level, "title": title, "href": href, "attrs": attrs, "children": []}
+    for level, title, href, attrs, *more in entries:
+        node = {"level": level, "title": title, "href": href, "attrs": attrs,
+                "synopsis": more[0] if more else "", "children": []}
         while stack[-1]["level"] >= level:
             stack.pop()
         stack[-1]["children"].append(node)

@@ -16,7 +16,7 @@ import re
 from lxml import etree
 
 from .. import cache, fonts
-from ..document import HEADINGS, contents_title
+from ..document import HEADINGS, contents_title, synopsis
 from .base import Format, Output, css, note_id, note_refs, page_key, render, verse_lines
 
 # Interface words, by language; anything else falls back to English.
@@ -186,7 +186,8 @@ def contents(doc, link) -> list[dict]:
     tree, part = [], None
     for ch in doc.chapters:
         entry = {"title": contents_title(ch.title, ch.element) or str(ch.number),
-                 "href": link(ch), "kind": ch.kind, "children": [], "number": ch.number}
+                 "href": link(ch), "kind": ch.kind, "children": [], "number": ch.number,
+                 "synopsis": synopsis(ch.element)}
         if ch.kind == "part":
             part = entry
             tree.append(entry)
@@ -206,22 +207,28 @@ def _context(doc) -> dict:
 
 
 # -- the typeface ----------------------------------------------------------------------
-def font_faces(page: str, url) -> tuple[str, dict[str, bytes]]:
-    """@font-face rules for the book's typeface, subset to the characters of ``page``
-    (bold only if the page sets anything in bold), and the font files by name;
-    ``url(name, data)`` says where a rule finds its file."""
+def font_faces(page: str, url, language: str = "") -> tuple[str, dict[str, bytes]]:
+    """@font-face rules for the book's typeface, and for the typeface of its script when
+    Literata lacks it (Amiri for Arabic, Frank Ruhl Libre for Hebrew, as in print), each
+    subset to the characters of ``page`` (bold only if the page sets anything in bold),
+    and the font files by name; ``url(name, data)`` says where a rule finds its file."""
     bold = re.search(r'<(strong|b|th)\b(?![^>]*class="speaker")', page) is not None
     characters = "".join(sorted(set(page)))
+    script = fonts.script_font(language) if language else None
+    families = [(fonts.FAMILY, fonts.faces()), *([script[0::2]] if script else [])]
     rules, files = [], {}
-    for face in fonts.faces():
-        if face.weight > 400 and not bold:
-            continue
-        data = fonts.web_font(face, characters)
-        name = f"{face.path.stem}.woff2"
-        files[name] = data
-        rules.append(f'@font-face {{ font-family: "{fonts.FAMILY}"; '
-                     f'src: url("{url(name, data)}") format("woff2"); font-weight: {face.weight}; '
-                     f"font-style: {face.style}; font-display: swap; }}")
+    for family, faces in families:
+        for face in faces:
+            if face.weight > 400 and not bold:
+                continue
+            data = fonts.web_font(face, characters)
+            name = f"{face.path.stem}.woff2"
+            files[name] = data
+            rules.append(f'@font-face {{ font-family: "{family}"; '
+                         f'src: url("{url(name, data)}") format("woff2"); font-weight: {face.weight}; '
+                         f"font-style: {face.style}; font-display: swap; }}")
+    if script:      # its letters from the script's face, the rest from Literata
+        rules.append(f'html body {{ font-family: "{fonts.FAMILY}", "{script[0]}", serif; }}')
     return "\n".join(rules) + "\n", files
 
 
@@ -245,7 +252,7 @@ def write_html(doc, options=None) -> bytes:
         units.append(html)
     toc = contents(doc, lambda ch: f"#{ch.id or f'unit-{ch.number}'}")
     page = render("html.html", units=units, toc=toc, **ctx)
-    return with_fonts(page, font_faces(page, embedded)[0])
+    return with_fonts(page, font_faces(page, embedded, doc.language)[0])
 
 
 SHORT_PAGE = 3000          # characters: most units shorter than this (poems) are grouped
@@ -324,7 +331,8 @@ def write_html_pages(doc, options=None) -> dict[str, bytes] | None:
             store.put(name, cached)
         files[page_name(ch)] = cached.decode("utf-8")
     # One set of font files for the whole site, beside the pages.
-    rules, fonts_used = font_faces("".join(files.values()), lambda name, _: f"fonts/{name}")
+    rules, fonts_used = font_faces("".join(files.values()), lambda name, _: f"fonts/{name}",
+                                   doc.language)
     return {**{name: with_fonts(page, rules) for name, page in files.items()},
             **{f"fonts/{name}": data for name, data in fonts_used.items()}}
 
@@ -337,6 +345,7 @@ FORMAT = Format(
                     kind="site", listed="html/index.html", rank=4)),
     # the fonts it embeds are cut and subset by fonts.py with fontTools (WOFF2: brotli)
     depends=("fonts.py", "data/css/web.css", "data/templates/html*"),
-    tools=("Jinja2", "fonttools", "brotli", "fontpkg-literata"),
+    tools=("Jinja2", "fonttools", "brotli", "fontpkg-literata", "fontpkg-amiri",
+           "fontpkg-frank-ruhl-libre"),
     validators=("pipeline.check:check_pages",),
     warm=fonts.faces)       # cut once before the build forks, not in each worker

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from lxml import etree
 
 from .. import fonts
-from ..document import HEADINGS, contents_title
+from ..document import HEADINGS, contents_title, date_text, source_date_epoch, synopsis
 from ..diagnostics import error
 from . import pdf_parts as parts
 from .pdf_parts import lay_out, pad_to_even, placed_notes
@@ -334,7 +334,7 @@ def mark_structure(doc, body, options: PdfOptions) -> list[dict]:
             section.set("class", f"{section.get('class', '')} {kind}".strip())
             classes.append(f"{kind}-title")
             entries.append({"id": section.get("id"), "title": contents_title(title, section),
-                            "kind": kind})
+                            "kind": kind, "synopsis": synopsis(section)})
         h.set("class", " ".join([h.get("class", ""), *classes]).strip())
     return entries
 
@@ -349,18 +349,6 @@ def heading_text(h) -> str:
 
 
 # -- the PDF --------------------------------------------------------------------------
-def date_text(value) -> str:
-    """A date as precisely as it is given, never with an invented day or month:
-    '1998-11' -> 'November 1998', '2006-08-20' -> '20 August 2006'."""
-    text = value.isoformat()[:10] if hasattr(value, "isoformat") else str(value)
-    m = re.fullmatch(r"(\d{4})(?:-(\d\d)(?:-(\d\d))?)?", text)
-    if not m:
-        return text
-    year, month, day = m.groups()
-    if not month:
-        return year
-    name = _dt.date(2000, int(month), 1).strftime("%B")
-    return f"{int(day)} {name} {year}" if day else f"{name} {year}"
 
 
 def imprint(doc, options: PdfOptions) -> list[tuple[str, str]]:
@@ -372,8 +360,8 @@ def imprint(doc, options: PdfOptions) -> list[tuple[str, str]]:
         if names:
             rows.append((label, ", ".join(map(str, names)) if isinstance(names, list)
                          else str(names)))
-    if meta.get("published"):
-        rows.append(("First published", date_text(meta["published"])))
+    if doc.published:
+        rows.append(("First published", doc.published))
     if meta.get("publisher"):
         rows.append(("Publisher", str(meta["publisher"])))
     # An identifier that is a web address names the source this edition was made from;
@@ -388,7 +376,11 @@ def imprint(doc, options: PdfOptions) -> list[tuple[str, str]]:
         rows.append(("Rights", str(meta["rights"])))
     if not address:
         rows.append(("Identifier", doc.identifier))
-    if doc.date_given and not dated:      # given, or the build's SOURCE_DATE_EPOCH
+    if dated:       # the date is the source's: the edition's own is the build's, if given
+        epoch = source_date_epoch()
+        if epoch is not None:
+            rows.append(("This edition", date_text(_dt.datetime.fromtimestamp(epoch, _dt.UTC).date())))
+    elif doc.date_given:                  # given, or the build's SOURCE_DATE_EPOCH
         rows.append(("This edition", date_text(meta.get("date") or doc.date.date())))
     size = TRIMS[options.trim][2]
     script = fonts.script_font(doc.language)
