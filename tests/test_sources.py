@@ -786,12 +786,13 @@ def test_html_source_metadata_sections_and_handlers(tmp_path):
         '<meta name="author" content="كاتب"></head><body>'
         '<section><h1>مقدمة</h1><p onclick="x()">نص <a href="https://example.org" onclick="y()">'
         'رابط</a>.</p></section><section><h1>التثبيت</h1><ol type="a" start="3"><li>ثلاثة</li>'
-        '</ol></section></body></html>', encoding="utf-8")
+        '</ol><pre>all:\n\tmake  -C src</pre></section></body></html>', encoding="utf-8")
     md, meta, report = normalize(page)
     assert (meta["title"], meta["author"], meta["language"]) == ("دليل المشروع", "كاتب", "ar")
     assert "# مقدمة" in md and "# التثبيت" in md and "c.  ثلاثة" in md
     assert "[رابط](https://example.org)" in md and "onclick" not in md
     assert "W-UNSAFE-HTML" in [d.code for d in report.items]
+    assert "    all:\n    \tmake  -C src\n" in md          # a tab in code stays a tab
 
 
 def test_chinese_markdown_names_its_language():

@@ -63,7 +63,8 @@ def _read(draft) -> None:
         media = Path(tmp) / "media"
         tree = json.loads(pypandoc.convert_file(
             str(src), "json", format=draft.kind, verify_format=False,
-            extra_args=["--standalone", f"--extract-media={media}", *PANDOC_LIMITS]))
+            extra_args=["--standalone", "--preserve-tabs", f"--extract-media={media}",
+                        *PANDOC_LIMITS]))
         _inline_media(tree["blocks"], media)
     if codes:
         verbatim.put_back(tree["blocks"], codes)
