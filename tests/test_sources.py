@@ -775,6 +775,9 @@ def test_rst_title_docinfo_and_directives(tmp_path):
     assert ":::" not in body and "[the site](https://example.org)" in body
     assert 'def widget(x):\n    return  x   # "spaced" -- kept\n```' in body
     assert "a.  first step" in body and "[^1]: The footnote text." in body
+    (tmp_path / "two.rst").write_text("Guide\n=====\n\n:Authors: - Ann One\n          - Bob Two\n\n"
+                                      "Text.\n")
+    assert normalize(tmp_path / "two.rst")[1]["author"] == ["Ann One", "Bob Two"]
 
 
 def test_html_source_metadata_sections_and_handlers(tmp_path):

@@ -109,6 +109,9 @@ def _meta_value(value):
     if t == "MetaBool":
         return c
     if t == "MetaBlocks":
+        if len(c) == 1 and c[0].get("t") in ("BulletList", "OrderedList"):   # RST :Authors:
+            items = c[0]["c"] if c[0]["t"] == "BulletList" else c[0]["c"][1]
+            return [stringify(item) for item in items]
         return "\n\n".join(stringify(b) for b in c)
     return stringify(c) if t == "MetaInlines" else str(c)
 
