@@ -287,15 +287,18 @@ def heading_kind(r: Raw, ctx: Context, prev: Block | None, nxt: Raw | None,
                  and not ctx.wrapped(nxt) or r.gap > nxt.gap and ctx.verse(nxt))
             and not ctx.centred(r)):
         return "poem", None
-    # A title that ends like a sentence (O Captain! My Captain!) where the collection's
-    # titles stand: set off by as many blank lines (fewer right under a part's heading),
-    # at the same indent, above verse.
+    # Where the collection's titles stand (set off by as many blank lines, fewer right
+    # under a part's heading, at the same indent, above verse set in or reading as verse),
+    # a title may end like a sentence (O Captain! My Captain!), open with a quotation mark,
+    # and stand above long lines that fill the measure.
     layout = getattr(ctx, "poem_layout", None)
     if (nxt is not None and layout is not None and r.lines[0].indent == layout[1]
             and (r.gap == layout[0] or prev is not None and prev.kind == "heading")
-            and len(vis) <= 80
-            and vis.endswith(("!", "?", ".")) and r.gap > nxt.gap and ctx.verse_after(nxt, r)
-            and (not vis.endswith(".") or _title_case(vis))):
+            and len(vis) <= 80 and vis.lstrip("“\"‘'([")[:1].isupper()
+            and r.gap > nxt.gap and len(nxt.lines) >= 2
+            and (min(ln.indent for ln in nxt.lines) > r.lines[0].indent or ctx.verse(nxt))
+            and not vis.endswith((",", ";", ":"))
+            and (not vis.endswith(".") or _title_case(vis)) and not ctx.centred(r)):
         return "poem", None
     return None
 
