@@ -559,24 +559,30 @@ def _run_forked(work: list, options: BuildOptions,
     import multiprocessing
     from multiprocessing.connection import wait
 
+    from . import pool
+
     ctx = multiprocessing.get_context("fork")
-    jobs = options.jobs or cores()
     task_options = _task_options(options)
     pending = list(work)
-    running: dict[Any, tuple[Any, Source, float]] = {}     # pipe -> (process, source, start)
+    # pipe -> (process, source, start, whether it holds a slot of the pool)
+    running: dict[Any, tuple[Any, Source, float, bool]] = {}
     conn: Any
+    # One pool for texts and the PDF parts their processes fork (pipeline.pool).
+    pool.share(options.jobs or cores())
     try:
         while pending or running:
-            while pending and len(running) < jobs:
+            # A text holds a slot while it builds; with none running, one starts anyway (a
+            # slot a killed process held is lost, and must not stall the build).
+            while pending and ((held := pool.take()) or not running):
                 source, formats, keys = pending.pop(0)
                 recv, send = ctx.Pipe(duplex=False)
                 proc = ctx.Process(target=_worker, args=(send, source, formats, options.out_dir,
                                                          keys, task_options), daemon=True)
                 proc.start()
                 send.close()
-                running[recv] = (proc, source, time.monotonic())
+                running[recv] = (proc, source, time.monotonic(), held)
             for conn in wait(list(running), timeout=0.5):
-                proc, source, _ = running[conn]
+                proc, source, _, held = running[conn]
                 try:
                     result = conn.recv()
                     if isinstance(result, tuple):       # progress from the worker
@@ -590,21 +596,26 @@ def _run_forked(work: list, options: BuildOptions,
                 del running[conn]
                 conn.close()
                 proc.join()
+                if held:
+                    pool.give()
                 yield result
             now = time.monotonic()
-            for conn, (proc, source, started) in list(running.items()):
+            for conn, (proc, source, started, held) in list(running.items()):
                 if options.timeout and now - started > options.timeout:
                     proc.kill()
                     proc.join()
                     del running[conn]
+                    if held:
+                        pool.give()
                     conn.close()
                     yield _lost(source, options, "E-TIMEOUT", f"building took longer than "
                                 f"{options.timeout} s and was stopped; raise the limit with "
                                 "--timeout if the text is really that long")
     finally:
-        for proc, _, _ in running.values():
+        pool.close()
+        for proc, *_ in running.values():
             proc.terminate()
-        for proc, _, _ in running.values():
+        for proc, *_ in running.values():
             proc.join(10)
             if proc.is_alive():
                 proc.kill()

@@ -12,7 +12,7 @@ PACKAGE = ROOT / "pipeline"
 # Layers, lowest first: a module may import its own layer and the ones before it.
 LAYERS = [
     {"pipeline.diagnostics", "pipeline.safety", "pipeline.metadata", "pipeline.fonts",
-     "pipeline.cache"},
+     "pipeline.cache", "pipeline.pool"},
     {"pipeline.stages"},
     {"pipeline.document", "pipeline.cover"},
     {"pipeline.writers"},

@@ -806,3 +806,45 @@ def test_a_failing_part_fails_the_build(monkeypatch):
     markdown = (FIXTURES / "book.md").read_text().replace("language: en", "language: en\npdf-parts: 2")
     with pytest.raises(MemoryError):
         write_pdf(Document.from_markdown(markdown, "book"))
+
+
+@pytest.mark.parametrize("slots, others, most", [(1, 0, 1), (2, 1, 1), (3, 0, 2)])
+def test_parts_share_the_builds_pool(monkeypatch, tmp_path, slots, others, most):
+    """A book's parts are laid out within the build's one pool: the text's own slot and
+    the spare ones (``others``: slots held by other texts), never more at once."""
+    import os
+    import time
+
+    from pipeline import pool
+    from pipeline.document import Document
+    from pipeline.writers import pdf_parts
+    from pipeline.writers.pdf import write_pdf
+
+    laid_out, log = pdf_parts.lay_out_part, tmp_path / "log"
+
+    here = os.getpid()
+
+    def timed(html_for, pad):
+        started = time.monotonic()
+        result = laid_out(html_for, pad)
+        if os.getpid() != here:                     # a part (the front matter is set here)
+            with open(log, "a") as f:
+                f.write(f"{started} {time.monotonic()}\n")
+        return result
+
+    monkeypatch.setattr(pdf_parts, "lay_out_part", timed)
+    markdown = (FIXTURES / "book.md").read_text().replace("language: en", "language: en\npdf-parts: 2")
+    pool.share(slots)
+    try:
+        assert pool.take()                          # the slot the build gives this text
+        for _ in range(others):
+            assert pool.take()
+        write_pdf(Document.from_markdown(markdown, "book"))
+        free = slots - 1 - others                   # every slot lent to a part came back
+        assert all(pool.take() for _ in range(free)) and not pool.take()
+    finally:
+        pool.close()
+    spans = [tuple(map(float, line.split())) for line in log.read_text().splitlines()]
+    assert len(spans) == 2
+    overlap = max(sum(s <= t < e for s, e in spans) for t, _ in spans)
+    assert overlap == most

@@ -34,7 +34,7 @@ from typing import Any
 
 from lxml import etree
 
-from .. import cache, fonts
+from .. import cache, fonts, pool
 from .base import to_html
 
 PART_CHARS = 250_000      # about 110 A5 pages: a part's boxes take ~100 MB
@@ -295,6 +295,7 @@ def _run(jobs, keys, draw, wanted: set, front_count, when_counted):
     sent: set[int] = set()
     todo: list[int] = []                # parts to lay out, in order
     state: dict[str, Any] = {"first": None, "result": None, "fronted": False}
+    spare = [0]                         # slots of the build's pool taken for parts
     for index, name in enumerate(keys):
         found = store.load(name)
         if found is None:
@@ -304,8 +305,29 @@ def _run(jobs, keys, draw, wanted: set, front_count, when_counted):
         laid[index] = counts[index]
         anchors.update({a: (index, local) for a, local in where.items()})
 
+    def busy() -> int:
+        return sum(c[2] for c in children.values())
+
+    def may_start() -> bool:
+        """Within the build's one pool (pipeline.pool): this process's own slot serves one
+        busy part, each other busy part takes a spare slot; alone, every core."""
+        if not pool.shared():
+            return busy() < workers
+        if busy() < 1 + spare[0]:
+            return True
+        if pool.take():
+            spare[0] += 1
+            return True
+        return False
+
+    def give_back() -> None:
+        while spare[0] > max(0, busy() - 1):
+            spare[0] -= 1
+            pool.give()
+
     def start():
-        while todo and sum(c[2] for c in children.values()) < workers:
+        give_back()
+        while todo and may_start():
             index = todo.pop(0)
             parent, child = Pipe()
             pid = os.fork()
@@ -355,7 +377,8 @@ def _run(jobs, keys, draw, wanted: set, front_count, when_counted):
             start()
             settle()
             conn: Any
-            for conn in wait([c for c, child in children.items() if child[1]]):
+            for conn in wait([c for c, child in children.items() if child[1]],
+                             timeout=0.5 if todo else None):
                 child = children[conn]
                 index, pid, _ = child
                 try:
@@ -391,6 +414,8 @@ def _run(jobs, keys, draw, wanted: set, front_count, when_counted):
                 os.kill(pid, signal.SIGKILL)
                 os.waitpid(pid, 0)
                 conn.close()
+        for _ in range(spare[0]):
+            pool.give()
     return state["result"], pdfs
 
 
