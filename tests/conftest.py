@@ -62,7 +62,10 @@ def built(tmp_path_factory):
     """
     import fcntl
 
-    shared = tmp_path_factory.getbasetemp().parent / "shared-builds"
+    # Under xdist each worker's folder sits in the session's; without it the parent is
+    # every session's (pytest-of-<user>), where an old build would be taken for this one's.
+    base = tmp_path_factory.getbasetemp()
+    shared = (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "shared-builds"
     shared.mkdir(exist_ok=True)
 
     def get(source: Path) -> Path:

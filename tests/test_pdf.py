@@ -602,6 +602,28 @@ def test_title_page_lines_go_to_the_title_page(tmp_path):
     assert any("It began in May." in page for page in pages[contents + 1:])
 
 
+def test_a_long_contents_without_parts_is_set_in_two_columns(tmp_path):
+    """More entries than a few pages hold and no parts to fold them to: two columns, so the
+    list takes half the pages, every entry listed with the page its chapter opens on."""
+    from pipeline.writers.pdf import TOC_ENTRIES
+
+    n = TOC_ENTRIES + 10
+    names = ["Loomings", "The Carpet-Bag", "The Spouter-Inn", "Breakfast", "The Street"]
+    chapters = "".join(f"# Chapter {k}. {names[k % 5]}\n\nWords of chapter {k}.\n\n"
+                       for k in range(1, n + 1))
+    book = make_book(tmp_path, "---\ntitle: Ninety\nlanguage: en\n---\n\n" + chapters, "ninety",
+                     **{"chapter-start": "any"})
+    pages = [flat(page) for page in book.pages]
+    first = next(i for i, page in enumerate(pages) if page.startswith("Contents"))
+    last = next(i for i in range(first, len(pages)) if f"Chapter {n}." in pages[i])
+    assert last - first + 1 <= 2, f"contents on {last - first + 1} pages"
+    listed = " ".join(pages[first:last + 1])
+    opens = {k: next(i for i, page in enumerate(pages[last + 1:], last + 2)
+                     if page.startswith(f"Chapter {k}. ")) for k in (1, n // 2, n)}
+    for k, page in opens.items():
+        assert re.search(rf"Chapter {k}\. {names[k % 5]}\s+{page}\b", listed), (k, page)
+
+
 def check_blank_pages(book: Book) -> None:
     """Blank pages (no text, no folio) are under 3% of the book: only top-level divisions
     open on a right-hand page."""

@@ -452,8 +452,9 @@ def page_html(doc, options: PdfOptions, entries, body: str | None, front: bool =
     chapters = [e for e in entries if e["kind"] == "chapter"]
     subjects = doc.meta.get("subjects") or []
     lines = [to_html(p) for p in title_page_lines(doc.body, doc)]
+    toc = contents(entries) if len(chapters) > 1 else []
     return render("pdf.html", doc=doc, body=body, front=front, title_lines=lines,
-                  toc=contents(entries) if len(chapters) > 1 else [], book=len(chapters) > 1,
+                  toc=toc, toc_columns=len(toc) > TOC_ENTRIES, book=len(chapters) > 1,
                   imprint=imprint(doc, options),
                   running=running and running_head(doc.title, options),
                   keywords=", ".join(map(str, subjects)) if isinstance(subjects, list) else subjects,
@@ -464,7 +465,9 @@ def page_html(doc, options: PdfOptions, entries, body: str | None, front: bool =
 
 def contents(entries: list[dict]) -> list[dict]:
     """The print contents: every part and chapter, or only the parts when listing every
-    chapter would run past a few pages (the e-book's navigation lists them all)."""
+    chapter would run past a few pages (the e-book's navigation lists them all); a long
+    list without parts to fold it to is set in two columns (``toc_columns``: Moby-Dick's
+    138 chapters, 6 pages in one column, take 3)."""
     parts = [e for e in entries if e["kind"] == "part"]
     return parts if len(entries) > TOC_ENTRIES and len(parts) > 1 else entries
 
