@@ -239,7 +239,10 @@ def heading_kind(r: Raw, ctx: Context, prev: Block | None, nxt: Raw | None,
         return None
     text = " ".join(ln.text for ln in r.lines)
     vis = ctx.visible(text).strip()
-    if not vis or len(vis) > 120 or not (vis[0].isupper() or vis[0].isdigit()):
+    # (A poem's title may be a quotation: “Going Somewhere”.)
+    quoted = vis[:1] in ("“", '"') and vis[1:2].isupper() and \
+        getattr(ctx, "poem_layout", None) is not None
+    if not vis or len(vis) > 120 or not (vis[0].isupper() or vis[0].isdigit() or quoted):
         return None
     m = H.label_match(text, ctx.markers)
     if m and (len(r.lines) == 1 or len(vis) <= 120):
