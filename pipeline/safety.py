@@ -17,9 +17,12 @@ from pathlib import Path
 
 from .diagnostics import Report
 
-# pandoc reads no file and fetches no URL (--sandbox), and its heap is bounded.
+# pandoc reads no file and fetches no URL (--sandbox), and its heap is bounded.  Its old
+# generation is compacted in place (-c) rather than copied, with a small allocation area
+# (-A1m): War and Peace's parse peaks at 405 MB instead of 513 MB (pandoc is the build's
+# largest process) for about 0.6 s more of pandoc's CPU; the HTML is the same.
 PANDOC_HEAP = os.environ.get("PIPELINE_PANDOC_HEAP", "2g")
-PANDOC_LIMITS = ["--sandbox", "+RTS", f"-M{PANDOC_HEAP}", "-RTS"]
+PANDOC_LIMITS = ["--sandbox", "+RTS", f"-M{PANDOC_HEAP}", "-c", "-A1m", "-RTS"]
 MAX_SOURCE_BYTES = 64 * 1024 * 1024
 MAX_UNZIPPED_BYTES = 256 * 1024 * 1024
 MAX_ZIP_ENTRIES = 10_000
