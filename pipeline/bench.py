@@ -1,7 +1,8 @@
 """Benchmarks: our three editions against pandoc and WeasyPrint on their own.
 
-    .venv/bin/python -m pipeline.bench [--runs 3] [--big-runs 1] [--no-scaling | --scaling-only]
-                                       [--texts FILE…] [--only speech] [--novel NAME]
+    .venv/bin/python -m pipeline.bench [--runs 3] [--big-runs 1] [--no-scaling | --scaling-only
+                                       | --incremental-only] [--texts FILE…] [--only speech]
+                                       [--novel NAME]
 
 For the speech, a mid-sized novel and War and Peace it measures, each in a fresh process:
   * our build through the CLI (all three editions, --force, cold start) — wall and CPU
@@ -10,6 +11,7 @@ For the speech, a mid-sized novel and War and Peace it measures, each in a fresh
     preparation, WeasyPrint's layout and its drawing), called directly in a child;
   * the plain tools on the same normalized Markdown: `pandoc -t epub3`,
     `pandoc -s -t html5` and `pandoc -s -t html5 | weasyprint - out.pdf`;
+then War and Peace built clean, with one word changed and untouched (the cache at work),
 then the whole corpus on one core and on two.  Medians of several runs; each table
 goes between its markers in BENCHMARKS.md (the rest of that file is kept), so the texts
 (--no-scaling) and the corpus (--scaling-only) can also be measured separately; raw figures
@@ -40,10 +42,11 @@ BIG = "war-and-peace.txt"
 BIG_BYTES = 2_000_000            # texts this large get --big-runs runs
 RESULTS = ROOT / "build" / "bench.json"   # raw measurements of the last runs, per text
 MARKERS = {name: (f"<!-- bench:{name}:start -->", f"<!-- bench:{name}:end -->")
-           for name in ("texts", "corpus")}
+           for name in ("texts", "corpus", "incremental")}
 STAGES = ("import", "normalize", "parse", "html", "epub", "pdf-prep", "pdf-layout", "pdf-draw")
 # Targets from issue 7 (the peak memory: issue 18).
 PDF_RATIO, MEMORY_MB, SPEECH_SECONDS, OUTSIDE_SHARE, SCALING = 1.2, 500, 1.5, 0.10, 1.8
+INCREMENTAL = 0.10        # issue 18: a one-word change rebuilds in this share of a clean build
 
 
 @dataclass
@@ -258,6 +261,77 @@ def scaling(sources: list[Path], work: Path, log=print) -> dict[int, Run]:
     return runs
 
 
+def change_one_word(path: Path) -> str:
+    """Replace one word in the middle of the text (of its middle paragraph of 30 words or
+    more) by another; returns the new word."""
+    paragraphs = path.read_text(encoding="utf-8").split("\n\n")
+    i = len(paragraphs) // 2
+    while len(paragraphs[i].split()) < 30:
+        i += 1
+    words = paragraphs[i].split(" ")
+    j = len(words) // 2
+    new = "zebra" if words[j] != "zebra" else "okapi"
+    words[j] = new
+    paragraphs[i] = " ".join(words)
+    path.write_text("\n\n".join(paragraphs), encoding="utf-8")
+    return new
+
+
+def incremental(path: Path, work: Path, log=print) -> dict[str, Run]:
+    """A clean build of one text (a fresh output folder, so an empty cache), then with one
+    word changed, then untouched; each through the CLI on every core, a fresh process."""
+    src, out = work / "incremental-source", work / "incremental-output"
+    shutil.rmtree(src, ignore_errors=True)
+    shutil.rmtree(out, ignore_errors=True)
+    src.mkdir(parents=True)
+    text = src / path.name
+    shutil.copyfile(path, text)
+    cmd = [sys.executable, "-m", "pipeline", "build", str(text), "-o", str(out),
+           "--timeout", "86400"]
+    runs = {}
+    runs["clean"], _ = measure(cmd)
+    log(f"  {path.stem} clean: {_fmt(runs['clean'])}")
+    word = change_one_word(text)
+    runs["changed"], _ = measure(cmd)
+    log(f"  {path.stem} one word changed: {_fmt(runs['changed'])}")
+    runs["untouched"], _ = measure(cmd)
+    log(f"  {path.stem} untouched: {_fmt(runs['untouched'])}")
+    pdf = out / slug_of(path) / f"{slug_of(path)}.pdf"
+    shown = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True).stdout
+    if word not in shown:
+        raise BenchError(f"the rebuilt PDF does not show the changed word `{word}`")
+    return runs
+
+
+def slug_of(path: Path) -> str:
+    from .build import slugify
+
+    return slugify(path.stem)
+
+
+def incremental_report(path: Path, runs: dict[str, Run], how: str, facts: list[str],
+                       load: tuple[float, float]) -> str:
+    lines = header("incremental", how, facts, load)
+    lines += ["### One word changed (issue 18)", "",
+              f"`python -m pipeline build {path.name} -o OUT` (all three editions, every core): a "
+              "fresh output folder (clean: an empty cache), then one word in the middle of the "
+              "text changed, then nothing changed.", "",
+              "| build | wall | cpu | peak memory |", "|--|--:|--:|--:|"]
+    lines += [f"| {name} | {r.seconds:.1f} s | {r.cpu:.1f} s | {r.rss_mb:.0f} MB |"
+              for name, r in runs.items()]
+    lines += ["", "### Target (issue 18)", ""] + verdicts(incremental_targets(path, runs))
+    return "\n".join(lines + ["", MARKERS["incremental"][1]])
+
+
+def incremental_targets(path: Path, runs: dict[str, Run]) -> list[tuple[str, bool, str]]:
+    clean, changed = runs["clean"], runs["changed"]
+    share = changed.seconds / clean.seconds
+    return [(f"{path.stem}, one word changed: ≤ {INCREMENTAL:.0%} of a clean build",
+             share <= INCREMENTAL, f"{changed.seconds:.1f} s / {clean.seconds:.1f} s = {share:.1%} "
+             f"wall (cpu {changed.cpu:.1f} s / {clean.cpu:.1f} s = "
+             f"{changed.cpu / clean.cpu:.1%}); untouched: {runs['untouched'].seconds:.1f} s")]
+
+
 # -- reporting ------------------------------------------------------------------------
 def med(values) -> float:
     values = list(values)
@@ -464,6 +538,8 @@ def main(argv=None) -> int:
     what.add_argument("--no-scaling", action="store_true", help="skip the whole-corpus -j1/-j2 run")
     what.add_argument("--scaling-only", action="store_true", help="only the whole-corpus run")
     what.add_argument("--only", choices=["speech"], help="bench the speech only")
+    what.add_argument("--incremental-only", action="store_true",
+                      help="only War and Peace's one-word change against its clean build")
     p.add_argument("--texts", nargs="+", metavar="FILE",
                    help="measure these texts only, keeping the other texts' last figures")
     p.add_argument("--out", default=str(ROOT / "BENCHMARKS.md"), help="file to write the tables to")
@@ -479,7 +555,7 @@ def main(argv=None) -> int:
     how = " ".join(argv if argv is not None else sys.argv[1:])
     rows = []
     with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
-        if not args.scaling_only:
+        if not (args.scaling_only or args.incremental_only):
             paths = ([SPEECH] if args.only else
                      [Path(t) for t in args.texts] if args.texts else texts_to_bench(args.novel))
             # A full run starts afresh; --texts re-measures those texts and keeps the others.
@@ -502,7 +578,20 @@ def main(argv=None) -> int:
                 update_file(Path(args.out), block)      # after each text: partial results land
                 print(block)
             rows += targets(texts, None) if saved else []
-        if not (args.no_scaling or args.only):
+        if (CORPUS / BIG).exists() and not (args.scaling_only or args.only or args.texts):
+            log(f"{BIG}: one word changed")
+            load = os.getloadavg()[0]
+            try:
+                changed = incremental(CORPUS / BIG, Path(tmp), log)
+            except BenchError as exc:
+                log(f"  not measured: {exc}")
+            else:
+                block = incremental_report(CORPUS / BIG, changed, how, machine(),
+                                           (load, os.getloadavg()[0]))
+                update_file(Path(args.out), block)
+                print(block)
+                rows += incremental_targets(CORPUS / BIG, changed)
+        if not (args.no_scaling or args.only or args.incremental_only):
             log("whole corpus, -j 1 and -j 2")
             load = os.getloadavg()[0]
             scale = scaling(corpus_sources(), Path(tmp), log)
