@@ -275,7 +275,10 @@ def cast_lists(blocks: list, speakers: set[str], markers, explain=None) -> list:
         while entries and markers.strip(entries[-1]).lstrip().startswith(("(", "[")):
             after.insert(0, entries.pop())
         named = sum(1 for e in entries if _names_a_part(markers.strip(e), words))
-        if len(entries) < 3 or named < 0.5 * len(entries):
+        # A list of acts and scenes (a contents list left in) is not a cast list.
+        labelled = sum(1 for e in entries if LABEL_WORD.fullmatch(markers.strip(e).split(" ", 1)[0]
+                                                                .rstrip(".")))
+        if len(entries) < 3 or named < 0.5 * len(entries) or labelled:
             out.append(b)
             continue
         prev = out[-1] if out else None

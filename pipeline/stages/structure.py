@@ -219,6 +219,8 @@ def _title_line(r: Raw | None, ctx: Context, after: Raw | None = None, bare=Fals
         return None
     if H.label_match(t) or H.BARE.match(t) or N.def_prefix(t) or "   " in t:
         return None
+    if ctx.speakers and plays.DIRECTION_WORDS.match(t):     # ACT II / Enter Chorus.
+        return None
     if any(q in t for q in "“”\"«»„"):
         return None
     long_words = [w for w in re.findall(r"[^\W\d_]{4,}", t)]
