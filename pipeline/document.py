@@ -236,13 +236,15 @@ SPEAKER_CHARS = 40      # a speaker's name (FIRST GRAVEDIGGER., Mrs. Linde.) is 
 def mark_speeches(root) -> None:
     """A play's speeches and stage directions, classed for the writers to set apart.
 
-    A speech is a paragraph opening with its speaker in bold (**HAMLET.**, as the
-    normalizer writes it); the text is taken for a play when at least twenty paragraphs do
-    so and a few names open most of them.  In a play, a paragraph that is one run of
-    italics is a stage direction.  Nothing is reworded: only classes are added.
+    A speech is a paragraph (or a line block, for a speech in verse) opening with its
+    speaker in bold (**HAMLET.**, as the normalizer writes it); the text is taken for a
+    play when at least twenty paragraphs do so and a few names open most of them.  In a
+    play, a paragraph that is one run of italics is a stage direction.  Nothing is reworded: only classes are added.
     """
     speeches = []
-    for p in root.iter("p"):
+    for p in root.iter("p", "div"):     # a speech in verse is a line block (CHORUS. / lines)
+        if p.tag == "div" and "line-block" not in (p.get("class") or "").split():
+            continue
         if len(p) and p[0].tag == "strong" and not (p.text or "").strip():
             name = " ".join("".join(p[0].itertext()).split()).rstrip(".:").casefold()
             if 0 < len(name) <= SPEAKER_CHARS:

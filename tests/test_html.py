@@ -137,6 +137,20 @@ def test_play_speeches_have_their_speaker_set_apart(name):
     assert re.search(r"\.speaker \{[^}]*all-small-caps", style)
 
 
+def test_speeches_in_verse_have_their_speaker():
+    """A speech in verse is a line block under its speaker (Romeo and Juliet's CHORUS. /
+    Two households…): marked as a speech with its speaker, like a prose one."""
+    speech = "| **{}.**\n| Who walks the harbour when the lamps are out,\n| And every mooring creaks."
+    markdown = "---\ntitle: Quay\nlanguage: en\n---\n\n# ACT I\n\n" + "\n\n".join(
+        speech.format(name) for name in ["WARDEN", "ROWAN"] * 12) + "\n"
+    page = lxml_html.fromstring(write_html(Document.from_markdown(markdown, "quay")))
+    blocks = page.xpath('//main//div[contains(@class, "line-block")]')
+    assert len(blocks) == 24
+    assert all("speech" in b.get("class").split() for b in blocks)
+    assert [s.text for s in page.xpath('//main//*[@class="speaker"]')] == \
+        ["WARDEN.", "ROWAN."] * 12
+
+
 @pytest.mark.corpus
 @pytest.mark.parametrize("name", ["hamlet", "a-dolls-house"])
 def test_play_every_speech_has_its_speaker_and_the_cast_is_a_list(name):

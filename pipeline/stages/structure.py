@@ -500,10 +500,14 @@ def classify(raw: list[Raw], ctx: Context) -> list[Block]:
                     ctx.centred(raw[i + 1]) and len(group) < 12:
                 i += 1
                 group.append(raw[i])
-            rows = _verse_rows(group, ctx)
+            rows = [(ind, inline(t, markers)) for ind, t in _verse_rows(group, ctx)]
             indent = min(ln.indent for g in group for ln in g.lines)
-            b = Block("lines", rows=[(ind, inline(t, markers)) for ind, t in rows], line=no,
-                      quote=indent > ctx.base + 1 and not ctx.centred(r))
+            speech = speakers and len(rows) > 1 and plays.speaker_span(
+                ctx.visible(rows[0][1]), speakers) == len(ctx.visible(rows[0][1]).rstrip())
+            if speech:      # CHORUS. / verse lines: the speaker set apart, the lines kept
+                rows[0] = (rows[0][0], markers.add("**") + rows[0][1] + markers.add("**"))
+            b = Block("lines", rows=rows, line=no,
+                      quote=indent > ctx.base + 1 and not ctx.centred(r) and not speech)
             out.append(b)
             draft.explain(no, "lines", f"{len(rows)} lines kept as a line block"
                           + (" (quoted)" if b.quote else ""))
