@@ -160,9 +160,10 @@ def is_direction(text: str, indented: bool) -> bool:
 def join_speeches(blocks: list, markers, explain=None) -> list:
     """A speech and the stage directions inside it make one block, speaker and speech.
 
-    When a direction stands on its own line in the middle of a speech and the speech goes
-    on after it without a speaker (``[The cock crows.]`` / ``Stop it, Marcellus!``), the
-    direction and the rest join the speech.  A bracketed direction right after a speech
+    When a direction in brackets stands on its own line in the middle of a speech and the
+    speech goes on after it without a speaker (``[The cock crows.]`` / ``Stop it,
+    Marcellus!``), the direction and the rest join the speech; after an entrance
+    (``Re-enter Ghost.``) the speech goes on in a paragraph of its own.  A bracketed direction right after a speech
     (``[Exit.]``) joins it too; entrances (``Enter Hamlet.``) stay on their own.
     """
     out: list = []
@@ -192,7 +193,8 @@ def join_speeches(blocks: list, markers, explain=None) -> list:
             out.append(b)
         elif plain and at is not None and _is_direction_block(b, vis, markers):
             pending.append(b)
-        elif plain and at is not None and pending and vis:
+        elif plain and at is not None and pending and vis and all(
+                markers.strip(d.text).lstrip().startswith(("[", "(")) for d in pending):
             join(pending + [b])
             pending.clear()
         else:
