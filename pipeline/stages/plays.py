@@ -269,8 +269,8 @@ def cast_lists(blocks: list, speakers: set[str], markers, explain=None) -> list:
             speaking = speaking or (b.kind == "para" and _opens_speech(b, markers))
             out.append(b)
             continue
-        if b.kind == "lines":
-            entries = [t for _, t in b.rows]
+        if b.kind == "lines":       # its first row may have been taken for a speaker
+            entries = [_unbold(t, markers) for _, t in b.rows]
         else:
             entries = _cast_entries(b.text, words)
         after: list[str] = []
@@ -299,6 +299,13 @@ def cast_lists(blocks: list, speakers: set[str], markers, explain=None) -> list:
             explain(b.line, "play", f"list of characters: {len(entries)} entries, "
                     f"{named} naming a part that speaks")
     return out
+
+
+def _unbold(text: str, markers) -> str:
+    pieces = markers.split(text)
+    if len(pieces) == 3 and pieces[0] == pieces[2] == (True, "**") and not pieces[1][0]:
+        return pieces[1][1]
+    return text
 
 
 def _persona(entry: str, markers) -> str:
