@@ -85,13 +85,19 @@ def quote_letters(blocks: list[Block], draft) -> None:
             k += 1
             continue
         end = None
-        for j in range(k + 1, min(len(blocks), k + 16)):
+        for j in range(k + 1, min(len(blocks), k + (MAX_DOCUMENT if read_out else 16))):
             c = blocks[j]
             if c.kind in ("heading", "break"):
                 break
             v = markers.strip(c.text).strip()
             if c.kind == "para" and (_is_signature(v) or read_out and v[:1] in "“\"‘" and
                                      _is_signature(_bare_line(v))):
+                end = j
+                break
+            if read_out and c.kind == "para" and v[:1] == vis[:1] and not unclosed(v) and \
+                    closes_at_end(v):
+                # Read out, the paragraph that closes the quotation (``…Yours sincerely,
+                # &c.”``) ends the letter when no signature does.
                 end = j
                 break
         if end is None:
@@ -115,6 +121,69 @@ def quote_letters(blocks: list[Block], draft) -> None:
         k = end + 1
 
 
+# A salutation run into the letter's first sentence after a dash (``"MY DEAR MR. SHERLOCK
+# HOLMES,--You really…``, ``"'DEAR MISS HUNTER:--Miss Stoper…``), perhaps under a place line.
+RUN_IN_SALUTATION = re.compile(r"^(?P<open>[“\"‘']+)(?:[^“\"‘']{3,60}?\.\s+[“\"‘']+)?"
+                               r"(?P<sal>[^.!?“”\"‘’]{3,50}?)\s*[,:]?\s*(?:--|—)\s*[A-Z]")
+QUOTE_CLOSE = {"“": "”", "\"": "\"", "‘": "’", "'": "'"}
+
+
+def _run_in_salutation(vis: str) -> str | None:
+    """The quotation marks a letter read out opens with, when its salutation runs into
+    its first sentence after a dash; else None."""
+    head = vis[:140]
+    if vis[:1] not in "“\"‘'" or ("--" not in head and "—" not in head):
+        return None
+    m = RUN_IN_SALUTATION.match(re.sub(r"\b(Mrs?|Dr|St|Messrs)\.", r"\1", head, flags=re.I))
+    if not m or SALUTATION.match(m.group("sal").strip().title() + ",") is None:
+        return None
+    return m.group("open")
+
+
+def _closing_marks(vis: str, close: str) -> list[int]:
+    """Where quotation marks ``close`` end a quotation: a straight ``"`` not at a word's
+    start, a ``'`` or ``’`` after punctuation (not an apostrophe)."""
+    if close in "'’":
+        return [m.end() - 1 for m in re.finditer(rf"[.!?,—-]{close}", vis)]
+    if close == '"':
+        return [m.start() for m in re.finditer(r'(?<![\s(\[—-])"(?!\w)', vis) if m.start()]
+    return [m.start() for m in re.finditer(re.escape(close), vis)]
+
+
+def quote_run_in_letters(blocks: list[Block], draft) -> None:
+    """A letter read out whose salutation runs into its first sentence is quoted, to the
+    paragraph that closes the quotation it opened (every paragraph between opening with
+    the same marks); left as written when no such paragraph comes."""
+    markers = draft.markers
+    vis = _para_text(markers)
+    k = 0
+    while k < len(blocks):
+        b = blocks[k]
+        opening = _run_in_salutation(vis(b)) if b.kind == "para" and not b.quote else None
+        if not opening:
+            k += 1
+            continue
+        close = QUOTE_CLOSE[opening[-1]]
+        end = None
+        for j in range(k, min(len(blocks), k + 16)):
+            v = vis(blocks[j])
+            if blocks[j].kind != "para" or not v.startswith(opening):
+                break
+            closes = _closing_marks(v, close)
+            if len(closes) == 1 and closes[0] >= len(v.rstrip("”\"’'")):
+                end = j         # closed at its end and nowhere before (no ``…," said he``)
+            if closes:
+                break
+        if end is None:
+            k += 1
+            continue
+        for c in blocks[k:end + 1]:
+            c.quote = True
+        draft.explain(b.line, "letter", f"salutation run into the text: letter quoted to line "
+                      f"{blocks[end].line}, where its quotation closes; confidence 0.8")
+        k = end + 1
+
+
 # A paragraph that announces a document and hands over to it with a colon
 # (``…and wrote the following letter to Murat:``, ``This is what he noted in his diary:``).
 ANNOUNCES = re.compile(r"\b(?:wr(?:ote|itten|ites?|iting)|read(?:s|ing)?|letter|note|message|"
@@ -134,6 +203,7 @@ DATED = re.compile(rf"^(?:[A-Z][\w’'.-]*(?: [\w’'.-]+){{0,4}}, )?(?:\d{{1,2}
 MIN_DATED = 3               # dated entries that make a section a run of letters or a diary
 MIN_READ_OUT = 40           # words: a shorter quotation after the colon may be speech
 MAX_DOCUMENT = 24           # blocks searched for the signature or date that ends a document
+MAX_READ_OUT = 72           # paragraphs a quotation read out may run on, each continuing it
 
 
 def _para_text(markers):
@@ -142,19 +212,25 @@ def _para_text(markers):
 
 
 def _announces(vis: str) -> bool:
-    return vis.endswith(":") and ANNOUNCES.search(vis) is not None
+    return re.search(r":(?:--|—)?$", vis) is not None and ANNOUNCES.search(vis) is not None
 
 
 def _quote_read_out(blocks: list[Block], k: int, vis, draft) -> int:
     """A document read out in quotation marks, each paragraph opening one and the last
     closing it (``…an extract from it:`` / ``“In the common walks of life…``): quoted
     when it runs over at least two paragraphs."""
-    for j in range(k + 2, min(len(blocks), k + 1 + MAX_DOCUMENT)):
+    for j in range(k + 2, min(len(blocks), k + 1 + MAX_READ_OUT)):
         c, v = blocks[j], vis(blocks[j])
         if c.kind != "para" or c.quote or not v or v[0] != vis(blocks[k + 1])[0]:
             break
-        if not unclosed(v):
-            if not closes_at_end(v):
+        if _closing_and_signature(v):
+            # The closing and signature in one paragraph (``"Very truly yours,
+            # "IRENE NORTON."``) end the document whatever its quotation marks say.
+            unclosed_v, closes = False, True
+        else:
+            unclosed_v, closes = unclosed(v), closes_at_end(v)
+        if not unclosed_v:
+            if not closes:
                 break
             for b in blocks[k + 1:j + 1]:
                 b.quote = True
@@ -262,6 +338,17 @@ def _valediction(vis: str) -> bool:
         return False
     return t.endswith(",") or t[-1:].isalpha() or (t.startswith("Yours") and t.endswith(".")
                                                    and not re.search(r"[.,]\s", t))
+
+
+def _closing_and_signature(vis: str) -> bool:
+    """A letter's closing and its signature run into one paragraph, each opening a
+    quotation (``"Very truly yours, "IRENE NORTON, née ADLER."``)."""
+    parts = re.split(r"(?<=,)\s+(?=[“\"‘'])", vis, maxsplit=1)
+    if len(parts) != 2 or not _valediction(parts[0]):
+        return False
+    name = _bare_line(parts[1])
+    return 1 <= len(name.rstrip(".,").split()) <= 6 and name[:1].isupper() and \
+        not re.search(r"[!?;:“”\"]", name)
 
 
 def _signed(vis: str) -> bool:

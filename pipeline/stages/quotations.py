@@ -37,7 +37,10 @@ def unclosed(text: str) -> bool:
     if close is None:
         return False
     if close == opening:
-        return text.count(opening) % 2 == 1
+        # A straight mark opens where a word starts (after a space, a dash or a bracket)
+        # and closes elsewhere: ``"June 21. "MONSIEUR.`` opens twice and closes nowhere.
+        opens = len(re.findall(rf"(?:^|(?<=[\s(\[—-])){re.escape(opening)}(?=\S)", text))
+        return opens > text.count(opening) - opens
     return text.count(close) < text.count(opening)
 
 

@@ -16,7 +16,7 @@ from . import plays
 from .blocks import Block, Raw, is_cjk, join_lines, raw_blocks, to_lines, vocabulary
 from .contents import attach_synopses, remove_contents
 from .documents import (DATELINE, DOCUMENT, quote_announced_documents, quote_dated_sections,
-                        quote_documents, quote_letters,
+                        quote_documents, quote_letters, quote_run_in_letters,
                         set_closings)
 from .markup import WORD_EMPHASIS, caps_emphasis, emph_all, inline
 from .preformatted import put_back, set_apart
@@ -207,19 +207,23 @@ def _title_line(r: Raw | None, ctx: Context, after: Raw | None = None, bare=Fals
         bool(H.BARE.match(ctx.visible(after.lines[0].text).strip()))
     # (A date under a heading opens the first entry of a diary or letters: no title.)
     if not t or len(t) > 160 or not (t[0].isupper() or t[0] == "(") or DATELINE.match(t) or \
-            t.endswith((":", ",", ";")) or \
+            t.rstrip("—–-").endswith((":", ",", ";")) or \
             (t.endswith(("?", "!")) and not before_number):
         return None
-    if H.is_all_caps(t) and len(t.split()) <= (6 if bare else 8) and len(r.lines) == 1 \
-            and not DOCUMENT.search(t):
+    # A heading of its own (CHAPTER. I. under Book II) is never the title of the one above.
+    if H.label_match(t) or H.BARE.match(t) or N.def_prefix(t) or "   " in t:
+        return None
+    if ctx.speakers and plays.DIRECTION_WORDS.match(t):     # ACT II / Enter Chorus.
+        return None
+    # A capitals title of one short line; in a book whose titles stand set off, one of up
+    # to two lines set off by more blank lines below it than above.
+    if H.is_all_caps(t) and not DOCUMENT.search(t) and (
+            len(r.lines) == 1 and len(t.split()) <= (6 if bare else 8) or
+            set_off and after is not None and after.gap > r.gap and len(t.split()) <= 16):
         return join_lines([ln.text for ln in r.lines])
     if H.mostly_caps(t) and not t.startswith("("):
         return None
     if t.startswith("(") and not re.search(r"\)\.?$", t):
-        return None
-    if H.label_match(t) or H.BARE.match(t) or N.def_prefix(t) or "   " in t:
-        return None
-    if ctx.speakers and plays.DIRECTION_WORDS.match(t):     # ACT II / Enter Chorus.
         return None
     if any(q in t for q in "“”\"«»„"):
         return None
@@ -887,6 +891,7 @@ def run(draft):
     unquote_indented_sections(blocks, draft)
     quote_documents(blocks, draft)
     quote_letters(blocks, draft)
+    quote_run_in_letters(blocks, draft)
     quote_announced_documents(blocks, draft)
     quote_passages(blocks, draft)
     quote_titled_documents(blocks, draft)
