@@ -213,7 +213,9 @@ def _title_line(r: Raw | None, ctx: Context, after: Raw | None = None, bare=Fals
     # A heading of its own (CHAPTER. I. under Book II) is never the title of the one above.
     if H.label_match(t) or H.BARE.match(t) or N.def_prefix(t) or "   " in t:
         return None
-    if ctx.speakers and plays.DIRECTION_WORDS.match(t):     # ACT II / Enter Chorus.
+    # ACT II / Enter Chorus.; FIRST ACT / SCENE (the word over the setting): no titles.
+    if ctx.speakers and (plays.DIRECTION_WORDS.match(t) or
+                         plays.LABEL_WORD.fullmatch(t.rstrip(".:"))):
         return None
     # A capitals title of one short line; in a book whose titles stand set off, one of up
     # to two lines set off by more blank lines below it than above.
