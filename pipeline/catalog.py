@@ -88,7 +88,8 @@ def read_entry(out_dir: Path, slug: str) -> Entry | None:
     if not md.is_file():
         return None
     meta, _ = split_front_matter(md.read_text(encoding="utf-8"))
-    entry = Entry(slug, Document(slug=slug, meta=meta, body=etree.Element("div")))
+    entry = Entry(slug, Document(slug=slug, meta=meta, body=etree.Element("div"),
+                                 epoch=source_date_epoch()))
     for kind, pattern, label, media_type, folder in editions():
         rel = f"{slug}/{pattern.format(slug=slug)}"
         if not (out_dir / rel).is_file():
@@ -351,7 +352,8 @@ def _code() -> str:
 
 def _entry_from(slug: str, saved: dict) -> Entry:
     meta, _ = split_front_matter(saved["front_matter"])
-    return Entry(slug, Document(slug=slug, meta=meta, body=etree.Element("div")),
+    return Entry(slug, Document(slug=slug, meta=meta, body=etree.Element("div"),
+                                epoch=source_date_epoch()),
                  [File(**f) for f in saved["editions"]],
                  saved["cover"] and File(**saved["cover"]), saved["thumbnail"] and File(**saved["thumbnail"]))
 

@@ -62,13 +62,6 @@ def source_cover(name: str, source_dir: Path) -> tuple[bytes, str] | None:
 
 # -- drawing ---------------------------------------------------------------------------
 @cache
-def _faces() -> dict[str, str]:
-    from . import fonts
-
-    return {f"{f.weight}-{f.style}": str(f.path) for f in fonts.faces()}
-
-
-@cache
 def _covers(path: str, text: str) -> bool:
     from fontTools.ttLib import TTFont
 
@@ -98,7 +91,8 @@ def _fallback(language: str, text: str) -> tuple[str, int] | None:
 def _font(doc, text: str, size: int, style: str = "normal", weight: int = 400):
     from PIL import ImageFont
 
-    path = _faces()[f"{weight}-{style}"]
+    # Literata's faces as the build found them (``Document.fonts``).
+    path = next(str(f.path) for f in doc.fonts.faces if (f.weight, f.style) == (weight, style))
     index = 0
     if not _covers(path, text):
         fallback = _fallback(doc.language, text)

@@ -20,6 +20,7 @@ import yaml
 from lxml import etree, html as lxml_html
 
 from .diagnostics import PipelineError, Report, error
+from .fonts import Typefaces, typefaces
 from .safety import PANDOC_HEAP, PANDOC_LIMITS, inside, sanitize_fragment
 
 FRONT_MATTER = re.compile(r"\A---\n(.*?\n)(?:---|\.\.\.)\n", re.S)
@@ -112,6 +113,10 @@ class Document:
     # Whether the edition has a real date (metadata, or SOURCE_DATE_EPOCH given by the
     # user when the document was made) rather than the fixed fallback used for timestamps.
     date_given: bool = False
+    # SOURCE_DATE_EPOCH when the document was made (the build's fixed time, if given).
+    epoch: int | None = None
+    # The fonts its editions set, found when it was made, so that writers read no font file.
+    fonts: Typefaces | None = None
 
     @classmethod
     def from_markdown(cls, markdown: str, slug: str, source_name: str = "",
@@ -150,9 +155,11 @@ class Document:
         from .cover import source_cover
 
         cover = source_cover(str(meta.get("cover") or ""), base_dir or Path("source"))
+        epoch = source_date_epoch()
         return cls(slug=slug, meta=meta, body=root, notes=notes, source_name=source_name,
-                   base_dir=base_dir, cover=cover,
-                   date_given=bool(meta.get("date") or source_date_epoch() is not None))
+                   base_dir=base_dir, cover=cover, epoch=epoch,
+                   date_given=bool(meta.get("date") or epoch is not None),
+                   fonts=typefaces(str(meta.get("language") or "und")))
 
     # -- metadata -----------------------------------------------------------------
     @property
@@ -196,9 +203,8 @@ class Document:
             m = re.search(r"\b(1[5-9]\d\d|20\d\d)\b", str(value))
             if m:
                 return _dt.datetime(int(m.group(1)), 1, 1)
-        epoch = source_date_epoch()
-        if epoch is not None:
-            return _dt.datetime.fromtimestamp(epoch, _dt.UTC).replace(tzinfo=None)
+        if self.epoch is not None:
+            return _dt.datetime.fromtimestamp(self.epoch, _dt.UTC).replace(tzinfo=None)
         return _dt.datetime(1980, 1, 1)
 
     @property

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -137,3 +138,21 @@ def web_font(face: Face, characters: str) -> bytes:
     font.save(tmp)
     os.replace(tmp, target)
     return target.read_bytes()
+
+
+@dataclass(frozen=True)
+class Typefaces:
+    """The fonts one edition sets, found (and cut, the first time) by the build when it
+    makes the document, so that the writers read no font file and no environment: the
+    folder a PDF may load fonts from, Literata's faces, the typeface of the text's script
+    when Literata lacks it ((family, designer, faces), as ``script_font``), and how a
+    face is cut to the characters of a web page (cached in the build's font folder)."""
+    directory: Path
+    faces: list[Face]
+    script: tuple[str, str, list[Face]] | None
+    subset: Callable[[Face, str], bytes] = web_font
+
+
+def typefaces(language: str) -> Typefaces:
+    """The build's one reading of the font cache for a text in ``language``."""
+    return Typefaces(cache_dir().resolve(), faces(), script_font(language) if language else None)

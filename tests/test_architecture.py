@@ -119,3 +119,70 @@ def test_readme_names_every_module():
     # The stages are named as their folder: they come and go with the normalizer's work.
     missing = [m for m in modules if m not in named and f"{Path(m).parent.as_posix()}/" not in named]
     assert missing == []
+
+
+# -- writers are pure --------------------------------------------------------------------
+# What a writer may not do itself: read the environment, the file system or the clock, or
+# call what does (the font cache, SOURCE_DATE_EPOCH).  The build reads them once and passes
+# the result in: ``Document.fonts`` (pipeline.fonts.typefaces), ``Document.epoch``,
+# ``Document.cover``.
+FILE_METHODS = {"read_bytes", "read_text", "write_bytes", "write_text", "iterdir", "glob",
+                "rglob", "exists", "is_file", "is_dir", "stat", "mkdir", "unlink", "resolve"}
+READERS = {"source_date_epoch", "faces", "script_font", "web_font", "cache_dir", "fingerprint",
+           "typefaces", "source_cover"}
+CLOCKS = {"now", "today", "utcnow"}
+# What is left, each with why it stays: (module, what the scan reports).
+ALLOWED_IMPURE = {
+    # Package data (stylesheets), read through importlib.resources: part of the code, as
+    # an import is; it does not change between builds.
+    ("base.py", "read_text"),
+    # fontTools stamps the fonts WeasyPrint subsets with the clock unless SOURCE_DATE_EPOCH
+    # is set, and reads only the variable (Kozea/WeasyPrint#1553): patches.source_date sets
+    # it to the document's date (Document.date) while the PDF is written.  A write, read
+    # back only to restore it.
+    ("patches.py", "os.environ"),
+    # Paces the progress messages of the part layouts (two a second); never in the output.
+    ("pdf_parts.py", "time.monotonic"),
+}
+
+
+def impurities(source: str) -> set[str]:
+    """What a module's code reads of the environment, the file system or the clock."""
+    found = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
+            if node.value.id == "os" and node.attr in ("environ", "getenv", "environb"):
+                found.add(f"os.{node.attr}")
+            if node.value.id == "time":
+                found.add(f"time.{node.attr}")
+        if not isinstance(node, ast.Call):
+            continue
+        func = node.func
+        name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+        if isinstance(func, ast.Name) and name in ("open", "Path", "getenv"):
+            found.add(name)
+        elif isinstance(func, ast.Attribute) and name in FILE_METHODS | CLOCKS:
+            found.add(name)
+        if name in READERS:
+            found.add(name)
+    return found
+
+
+def test_writers_read_no_file_environment_or_clock():
+    found = {(path.name, what) for path in sorted((PACKAGE / "writers").glob("*.py"))
+             for what in impurities(path.read_text(encoding="utf-8"))}
+    assert found - ALLOWED_IMPURE == set(), "a writer reads what the build should pass in"
+    assert ALLOWED_IMPURE - found == set(), "an allowed read is gone: remove it from the list"
+
+
+def test_the_purity_check_can_fail():
+    source = """
+import os, time, datetime
+from pathlib import Path
+def write(doc):
+    os.environ.get("X"); time.time(); datetime.datetime.now(); open("f")
+    Path("x").read_bytes(); fonts.faces(); source_date_epoch()
+"""
+    assert impurities(source) == {"os.environ", "time.time", "now", "open", "Path",
+                                  "read_bytes", "faces", "source_date_epoch"}
+    assert impurities("def write(doc):\n    return doc.fonts.faces\n") == set()

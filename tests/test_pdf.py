@@ -519,20 +519,19 @@ def test_no_accessibility_claim_without_a_language(tmp_path):
     assert b"pdfuaid" not in xmp, "claims PDF/UA without a language"
 
 
-def test_imprint_gives_first_publication_and_the_editions_own_date(monkeypatch):
+def test_imprint_gives_first_publication_and_the_editions_own_date(monkeypatch, tmp_path):
     """The first publication when known; a Project Gutenberg date is the source's, so the
-    edition's own date is the build's (SOURCE_DATE_EPOCH), and none is invented without it."""
-    from pipeline.document import Document
-    from pipeline.writers.pdf import PdfOptions, imprint
-
-    doc = Document.from_markdown("---\ntitle: T\npublished: 1876\ndate: '2006-08'\nidentifier: "
-                                 "https://www.gutenberg.org/ebooks/74\n---\n\n# One\n\nWords.\n", "t")
+    edition's own date is the build's (SOURCE_DATE_EPOCH, read when the document is made),
+    and none is invented without it: read back from the PDF, whose writer sets
+    SOURCE_DATE_EPOCH to the document's date for fontTools while it writes."""
+    markdown = ("---\ntitle: T\npublished: 1876\ndate: '2006-08'\nidentifier: "
+                "https://www.gutenberg.org/ebooks/74\n---\n\n# One\n\nWords.\n")
     monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
-    rows = dict(imprint(doc, PdfOptions()))
-    assert rows["First published"] == "1876" and "This edition" not in rows
-    assert rows["Source"] == "https://www.gutenberg.org/ebooks/74 (August 2006)"
+    imprint = flat(" ".join(make_book(tmp_path, markdown, "t").pages))
+    assert "First published 1876" in imprint and "This edition" not in imprint
+    assert "Source https://www.gutenberg.org/ebooks/74 (August 2006)" in imprint
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1709251200")
-    assert dict(imprint(doc, PdfOptions()))["This edition"] == "1 March 2024"
+    assert "This edition 1 March 2024" in flat(" ".join(make_book(tmp_path, markdown, "t").pages))
 
 
 def test_options_are_checked():
@@ -707,7 +706,7 @@ def test_lost_notes_are_detected_and_set_in_the_text():
     doc = Document.from_markdown((FIXTURES / "book.md").read_text(), "book")
     options = PdfOptions.from_meta(doc.meta)
     html, floating = book_html(doc, options)
-    assert len(floating) == 12 and placed_notes(lay_out(html)) == floating
+    assert len(floating) == 12 and placed_notes(lay_out(html, doc.fonts.directory)) == floating
     html, floating = book_html(doc, options, frozenset({"fn1"}))
     assert "fn1" not in floating and 'id="note-fn1"' in html
 

@@ -3,7 +3,9 @@
 Every module here that defines ``FORMAT = Format(...)`` (see base.py) is an output format;
 ``formats()`` finds them, and the build, the catalog, `pipeline check`, the CLI and
 `pipeline formats` iterate that, so adding a format is adding one module.  Writers never
-touch the file system apart from reading package data; the build writes what they return.
+touch the file system apart from reading package data, nor read the environment or the
+clock: what the build read once arrives on the Document (``cover``, ``epoch``, ``fonts``),
+and the build writes what they return (tests/test_architecture.py scans for it).
 """
 from __future__ import annotations
 

@@ -207,21 +207,21 @@ def _context(doc) -> dict:
 
 
 # -- the typeface ----------------------------------------------------------------------
-def font_faces(page: str, url, language: str = "") -> tuple[str, dict[str, bytes]]:
+def font_faces(page: str, url, typefaces: fonts.Typefaces) -> tuple[str, dict[str, bytes]]:
     """@font-face rules for the book's typeface, and for the typeface of its script when
     Literata lacks it (Amiri for Arabic, Frank Ruhl Libre for Hebrew, as in print), each
     subset to the characters of ``page`` (bold only if the page sets anything in bold),
     and the font files by name; ``url(name, data)`` says where a rule finds its file."""
     bold = re.search(r'<(strong|b|th)\b(?![^>]*class="speaker")', page) is not None
     characters = "".join(sorted(set(page)))
-    script = fonts.script_font(language) if language else None
-    families = [(fonts.FAMILY, fonts.faces()), *([script[0::2]] if script else [])]
+    script = typefaces.script
+    families = [(fonts.FAMILY, typefaces.faces), *([script[0::2]] if script else [])]
     rules, files = [], {}
     for family, faces in families:
         for face in faces:
             if face.weight > 400 and not bold:
                 continue
-            data = fonts.web_font(face, characters)
+            data = typefaces.subset(face, characters)
             name = f"{face.path.stem}.woff2"
             files[name] = data
             rules.append(f'@font-face {{ font-family: "{family}"; '
@@ -252,7 +252,7 @@ def write_html(doc, options=None) -> bytes:
         units.append(html)
     toc = contents(doc, lambda ch: f"#{ch.id or f'unit-{ch.number}'}")
     page = render("html.html", units=units, toc=toc, **ctx)
-    return with_fonts(page, font_faces(page, embedded, doc.language)[0])
+    return with_fonts(page, font_faces(page, embedded, doc.fonts)[0])
 
 
 SHORT_PAGE = 3000          # characters: most units shorter than this (poems) are grouped
@@ -332,7 +332,7 @@ def write_html_pages(doc, options=None) -> dict[str, bytes] | None:
         files[page_name(ch)] = cached.decode("utf-8")
     # One set of font files for the whole site, beside the pages.
     rules, fonts_used = font_faces("".join(files.values()), lambda name, _: f"fonts/{name}",
-                                   doc.language)
+                                   doc.fonts)
     return {**{name: with_fonts(page, rules) for name, page in files.items()},
             **{f"fonts/{name}": data for name, data in fonts_used.items()}}
 

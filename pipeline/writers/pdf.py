@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from lxml import etree
 
 from .. import fonts
-from ..document import HEADINGS, contents_title, date_text, source_date_epoch, synopsis
+from ..document import HEADINGS, contents_title, date_text, synopsis
 from ..diagnostics import error
 from . import pdf_parts as parts
 from .pdf_parts import lay_out, pad_to_even, placed_notes
@@ -176,7 +176,7 @@ def page_css(doc, options: PdfOptions) -> str:
     digits = FOLIO_DIGITS.get(doc.language.split("-")[0].lower())
     folios = f"@page {{ @bottom-center {{ content: counter(page, {digits}); }} }}" if digits else ""
     return folios + f"""
-html {{ font-size: {size}pt; font-family: {fonts.FAMILY}, {fallback_family(doc.language)}serif; }}
+html {{ font-size: {size}pt; font-family: {fonts.FAMILY}, {fallback_family(doc)}serif; }}
 @page {{ size: {width}mm {height}mm; margin: {top:.1f}mm {outside:.1f}mm {bottom:.1f}mm {inside:.1f}mm;
         {bleed} {marks} }}
 @page :left {{ margin-left: {left:.1f}mm; margin-right: {right:.1f}mm;
@@ -208,11 +208,11 @@ def running_head(title: str, options: PdfOptions) -> str:
     return title[:room - 1].rsplit(" ", 1)[0].rstrip(" ,;:.—–-") + "…"
 
 
-def fallback_family(language: str) -> str:
+def fallback_family(doc) -> str:
     """A serif for scripts Literata lacks (Debian's Noto CJK, or a typeface from PyPI for
     Arabic and Hebrew scripts), in the text's own variant."""
-    lang = language.lower()
-    script = fonts.script_font(lang) if fonts.LANGUAGE_SCRIPT.get(lang.split("-")[0]) else None
+    lang = doc.language.lower()
+    script = doc.fonts.script
     if script:
         return f'"{script[0]}", '
     if lang.startswith("zh"):
@@ -221,9 +221,9 @@ def fallback_family(language: str) -> str:
     return {"ja": '"Noto Serif CJK JP", ', "ko": '"Noto Serif CJK KR", '}.get(lang[:2], "")
 
 
-def font_css(language: str = "") -> str:
-    script = fonts.script_font(language) if language else None
-    families = [(fonts.FAMILY, fonts.faces()), *([script[0::2]] if script else [])]
+def font_css(typefaces: fonts.Typefaces) -> str:
+    script = typefaces.script
+    families = [(fonts.FAMILY, typefaces.faces), *([script[0::2]] if script else [])]
     return "\n".join(
         f'@font-face {{ font-family: "{family}"; src: url("{face.path.as_uri()}"); '
         f"font-weight: {face.weight}; font-style: {face.style}; }}"
@@ -377,13 +377,13 @@ def imprint(doc, options: PdfOptions) -> list[tuple[str, str]]:
     if not address:
         rows.append(("Identifier", doc.identifier))
     if dated:       # the date is the source's: the edition's own is the build's, if given
-        epoch = source_date_epoch()
-        if epoch is not None:
-            rows.append(("This edition", date_text(_dt.datetime.fromtimestamp(epoch, _dt.UTC).date())))
+        if doc.epoch is not None:
+            rows.append(("This edition",
+                         date_text(_dt.datetime.fromtimestamp(doc.epoch, _dt.UTC).date())))
     elif doc.date_given:                  # given, or the build's SOURCE_DATE_EPOCH
         rows.append(("This edition", date_text(meta.get("date") or doc.date.date())))
     size = TRIMS[options.trim][2]
-    script = fonts.script_font(doc.language)
+    script = doc.fonts.script
     also = f", and in {script[0]}, designed by {script[1]}" if script else ""
     rows.append(("Typeface", f"Set in {fonts.FAMILY}, designed by TypeTogether, at {size:g} pt"
                  + also))
@@ -459,7 +459,7 @@ def page_html(doc, options: PdfOptions, entries, body: str | None, front: bool =
                   running=running and running_head(doc.title, options),
                   keywords=", ".join(map(str, subjects)) if isinstance(subjects, list) else subjects,
                   date=doc.date.strftime("%Y-%m-%dT%H:%M:%SZ"),
-                  stylesheet="\n".join([font_css(doc.language), css("base.css", "print.css"),
+                  stylesheet="\n".join([font_css(doc.fonts), css("base.css", "print.css"),
                                         page_css(doc, options)]))
 
 
@@ -520,13 +520,13 @@ def write_pdf(doc, options: PdfOptions | None = None) -> bytes:
         if bound:
             return bound
         html, floating = book_html(doc, options)
-        document = lay_out(html)
+        document = lay_out(html, doc.fonts.directory)
         lost = floating - placed_notes(document)
         if lost:   # WeasyPrint drops a deferred note now and then: set those in the text
             html, _ = book_html(doc, options, frozenset(lost))
-            document = lay_out(html)
+            document = lay_out(html, doc.fonts.directory)
         if options.even_pages and len(document.pages) % 2:
-            document = pad_to_even(document, html)
+            document = pad_to_even(document, html, doc.fonts.directory)
         return to_pdf(doc, options, document)
 
 

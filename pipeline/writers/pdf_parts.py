@@ -30,11 +30,12 @@ import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from io import BytesIO
+from pathlib import Path
 from typing import Any
 
 from lxml import etree
 
-from .. import cache, fonts, pool
+from .. import cache, pool
 from .base import to_html
 
 PART_CHARS = 250_000      # about 110 A5 pages: a part's boxes take ~100 MB
@@ -74,25 +75,27 @@ class Setter:
     to_pdf: Callable[..., bytes]        # (doc, options, WeasyPrint document)
 
 
-def lay_out(html: str):
+def lay_out(html: str, fonts_dir: Path):
+    """Lay ``html`` out; its fonts load from ``fonts_dir`` (``Typefaces.directory``)."""
     import weasyprint
 
-    return weasyprint.HTML(string=html, base_url=fonts.cache_dir().resolve().as_uri() + "/",
-                           url_fetcher=local_fetcher()).render()
+    return weasyprint.HTML(string=html, base_url=fonts_dir.as_uri() + "/",
+                           url_fetcher=local_fetcher(fonts_dir)).render()
 
 
-def pad_to_even(document, html: str):
+def pad_to_even(document, html: str, fonts_dir: Path):
     """Append one blank page of the same geometry, without laying the book out again."""
-    blank = lay_out(html.split("<body", 1)[0] + '<body><div class="pad"></div></body></html>')
+    blank = lay_out(html.split("<body", 1)[0] + '<body><div class="pad"></div></body></html>',
+                    fonts_dir)
     return document.copy([*document.pages, blank.pages[-1]])
 
 
-def local_fetcher():
+def local_fetcher(fonts_dir: Path):
     """A URL fetcher that loads our own font files and the images the document embeds as
     data: URIs, and nothing else: never the network."""
     from weasyprint.urls import URLFetcher
 
-    allowed = fonts.cache_dir().resolve().as_uri() + "/"
+    allowed = fonts_dir.as_uri() + "/"
 
     class LocalFetcher(URLFetcher):
         def fetch(self, url, headers=None):
@@ -148,19 +151,19 @@ class Folios:
             page.children = (*page.children, *boxes)
 
 
-def lay_out_part(html_for, pad: bool):
+def lay_out_part(html_for, pad: bool, fonts_dir: Path):
     """Lay out one part with its folios held back; returns (document, folios)."""
     html = html_for(frozenset())
     with Folios() as folios:
-        document = lay_out(html)
+        document = lay_out(html, fonts_dir)
     floating = set(re.findall(r'data-note="([^"]+)"', html))    # notes set to float
     lost = floating - placed_notes(document)
     if lost:        # as in one piece: notes WeasyPrint dropped are set in the text
         html = html_for(frozenset(lost))
         with Folios() as folios:
-            document = lay_out(html)
+            document = lay_out(html, fonts_dir)
     if pad and len(document.pages) % 2:
-        document = pad_to_even(document, html)
+        document = pad_to_even(document, html, fonts_dir)
     return document, folios
 
 
@@ -251,7 +254,7 @@ def write(doc, options, starts: list[str], pdf: Setter) -> bytes | None:
         name = cache.key(base, "front" if pages else "front-count", html)
         found = store.load(name)
         if found is None:
-            document, folios = lay_out_part(lambda _: html, pad=True)
+            document, folios = lay_out_part(lambda _: html, True, doc.fonts.directory)
             folios.finish(0)
             found = (len(document.pages), pdf.to_pdf(doc, options, document) if pages else None)
             store.store(name, found)
@@ -266,8 +269,9 @@ def write(doc, options, starts: list[str], pdf: Setter) -> bytes | None:
             return None
         return data, targets
 
-    jobs = [(part_html(i), i < count or options.even_pages) for i in range(1, count + 1)]
-    keys = [cache.key(base, html_for(frozenset()), pad) for html_for, pad in jobs]
+    jobs = [(part_html(i), i < count or options.even_pages, doc.fonts.directory)
+            for i in range(1, count + 1)]
+    keys = [cache.key(base, html_for(frozenset()), pad) for html_for, pad, _ in jobs]
     front_pdf, parts = _run(jobs, keys, lambda document: pdf.to_pdf(doc, options, document),
                             wanted, lambda: front(None)[0], when_counted)
     return bind(front_pdf[0], parts, front_pdf[1]) if front_pdf else None
