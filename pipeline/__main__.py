@@ -174,7 +174,7 @@ def parser() -> argparse.ArgumentParser:
                    default=list(FORMATS), help="comma-separated: " + ",".join(FORMATS))
     b.add_argument("-o", "--output", default="output", help="output folder (default: output)")
     b.add_argument("--source-dir", default="source", help="where sources are (default: source)")
-    b.add_argument("-j", "--jobs", type=int, default=0, help="worker processes (default: one per core)")
+    b.add_argument("-j", "--jobs", type=int, default=0, help="worker processes (default and at most: one per core)")
     b.add_argument("--force", action="store_true", help="rebuild even what is up to date")
     b.add_argument("--strict", action="store_true", help="treat warnings as errors")
     b.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
