@@ -1,8 +1,8 @@
 """Benchmarks: our three editions against pandoc and WeasyPrint on their own.
 
     .venv/bin/python -m pipeline.bench [--runs 3] [--big-runs 1] [--no-scaling | --scaling-only
-                                       | --incremental-only] [--texts FILE…] [--only speech]
-                                       [--novel NAME]
+                                       | --incremental-only] [--texts FILE…]
+                                       [--only speech|catalog] [--novel NAME] [--catalog N]
 
 For the speech, a mid-sized novel and War and Peace it measures, each in a fresh process:
   * our build through the CLI (all three editions, --force, cold start) — wall and CPU
@@ -12,7 +12,8 @@ For the speech, a mid-sized novel and War and Peace it measures, each in a fresh
   * the plain tools on the same normalized Markdown: `pandoc -t epub3`,
     `pandoc -s -t html5` and `pandoc -s -t html5 | weasyprint - out.pdf`;
 then War and Peace built clean, with one word changed and untouched (the cache at work),
-then the whole corpus on one core and on two.  Medians of several runs; each table
+then the whole corpus on one core and on two; with --catalog N, a catalog of N short texts
+(each worker's peak memory as the catalog grows).  Medians of several runs; each table
 goes between its markers in BENCHMARKS.md (the rest of that file is kept), so the texts
 (--no-scaling) and the corpus (--scaling-only) can also be measured separately; raw figures
 are kept in build/bench.json, so --texts can re-measure one text and keep the others.  These are
@@ -42,11 +43,12 @@ BIG = "war-and-peace.txt"
 BIG_BYTES = 2_000_000            # texts this large get --big-runs runs
 RESULTS = ROOT / "build" / "bench.json"   # raw measurements of the last runs, per text
 MARKERS = {name: (f"<!-- bench:{name}:start -->", f"<!-- bench:{name}:end -->")
-           for name in ("texts", "corpus", "incremental")}
+           for name in ("texts", "corpus", "incremental", "catalog")}
 STAGES = ("import", "normalize", "parse", "html", "epub", "pdf-prep", "pdf-layout", "pdf-draw")
 # Targets from issue 7 (the peak memory: issue 18).
 PDF_RATIO, MEMORY_MB, SPEECH_SECONDS, OUTSIDE_SHARE, SCALING = 1.2, 500, 1.5, 0.10, 1.8
 INCREMENTAL = 0.10        # issue 18: a one-word change rebuilds in this share of a clean build
+CATALOG_TEXT_BYTES = 150_000     # --catalog N builds texts shorter than this
 
 
 @dataclass
@@ -332,6 +334,83 @@ def incremental_targets(path: Path, runs: dict[str, Run]) -> list[tuple[str, boo
              f"{changed.cpu / clean.cpu:.1%}); untouched: {runs['untouched'].seconds:.1f} s")]
 
 
+def catalog(count: int, work: Path, log=print) -> dict:
+    """A catalog of ``count`` texts (the corpus's short texts again and again under new
+    slugs) built at once on every core, in a fresh process: each text's worker's peak
+    memory in the order the texts were built (flat, if nothing grows with the catalog),
+    the build's own, and a rebuild with nothing to do (which writes index.html, opds.xml
+    and SHA256SUMS from output/.catalog/, reading no edition)."""
+    src, out = work / "catalog-source", work / "catalog-output"
+    for folder in (src, out):
+        shutil.rmtree(folder, ignore_errors=True)
+    src.mkdir(parents=True)
+    short = [p for p in corpus_sources() if p.stat().st_size < CATALOG_TEXT_BYTES]
+    for i in range(count):
+        shutil.copyfile(short[i % len(short)], src / f"{i:05d}-{short[i % len(short)].name}")
+    peaks = work / "catalog-peaks"
+    peaks.unlink(missing_ok=True)
+    build_run, _ = measure([sys.executable, "-m", "pipeline.bench", "--child-catalog",
+                            str(src), str(out), str(peaks)])
+    noop, _ = measure([sys.executable, "-m", "pipeline", "build", "--source-dir", str(src),
+                       "-o", str(out)])
+    workers = [(slug.split("-", 1)[1], float(mb))
+               for slug, mb in (line.split() for line in peaks.read_text().splitlines())]
+    log(f"  catalog of {count}: {_fmt(build_run)}; nothing to do: {_fmt(noop)}")
+    return {"count": count, "build": asdict(build_run), "noop": asdict(noop), "workers": workers}
+
+
+def _catalog_child(src: Path, out: Path, peaks: Path) -> int:
+    """Build a catalog, each worker appending its peak RSS (MB) to ``peaks`` as it ends."""
+    from . import __main__ as cli, build
+
+    text = build.build_text
+
+    def measured(*args, **kwargs):
+        try:
+            return text(*args, **kwargs)
+        finally:
+            with open(peaks, "a") as f:
+                f.write(f"{args[0].slug} {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.1f}\n")
+
+    build.build_text = measured     # the workers are forked: they run this one
+    return cli.main(["build", "--source-dir", str(src), "-o", str(out), "--timeout", "86400"])
+
+
+def catalog_target(found: dict) -> tuple[str, bool, str]:
+    """Flat: each text's last copy built within 10% of its first copy's peak (texts differ:
+    a catalog built largest first shows one step per text, not growth)."""
+    copies: dict[str, list[float]] = {}
+    for name, mb in found["workers"]:
+        copies.setdefault(name, []).append(mb)
+    grown = {name: (mbs[0], mbs[-1]) for name, mbs in copies.items()}
+    return ("Catalog: per-worker memory flat (each text's last copy within 10% of its first)",
+            all(last <= 1.1 * first for first, last in grown.values()),
+            "; ".join(f"{name}: {first:.0f} → {last:.0f} MB" for name, (first, last) in grown.items()))
+
+
+def catalog_report(found: dict, how: str, facts: list[str], load: tuple[float, float]) -> str:
+    workers = [mb for _, mb in found["workers"]]
+    tenth = max(1, len(workers) // 10)
+    lines = header("catalog", how, facts, load)
+    lines += [f"### A catalog of {found['count']} texts", "",
+              f"The corpus's texts under {CATALOG_TEXT_BYTES // 1000} kB again and again under "
+              "new slugs, `python -m pipeline build --source-dir …` on every core (fresh output), "
+              "then again with nothing to do (index.html, opds.xml and SHA256SUMS from "
+              "output/.catalog/).", "",
+              "| build | wall | cpu | peak memory (largest process) |", "|--|--:|--:|--:|",
+              f"| all {found['count']} texts | {found['build']['seconds']:.1f} s | "
+              f"{found['build']['cpu']:.1f} s | {found['build']['rss_mb']:.0f} MB |",
+              f"| nothing to do | {found['noop']['seconds']:.1f} s | {found['noop']['cpu']:.1f} s | "
+              f"{found['noop']['rss_mb']:.0f} MB |", "",
+              "Each text's worker's peak memory, in the order they ended (MB):", "",
+              "| texts | median | largest |", "|--|--:|--:|"]
+    for start in range(0, len(workers), tenth):
+        part = workers[start:start + tenth]
+        lines.append(f"| {start + 1}–{start + len(part)} | {med(part):.0f} | {max(part):.0f} |")
+    lines += ["", verdicts([catalog_target(found)])[0]]
+    return "\n".join(lines + ["", MARKERS["catalog"][1]])
+
+
 # -- reporting ------------------------------------------------------------------------
 def med(values) -> float:
     values = list(values)
@@ -537,17 +616,24 @@ def main(argv=None) -> int:
     what = p.add_mutually_exclusive_group()
     what.add_argument("--no-scaling", action="store_true", help="skip the whole-corpus -j1/-j2 run")
     what.add_argument("--scaling-only", action="store_true", help="only the whole-corpus run")
-    what.add_argument("--only", choices=["speech"], help="bench the speech only")
+    what.add_argument("--only", choices=["speech", "catalog"],
+                      help="bench the speech only, or the catalog (--catalog N) only")
     what.add_argument("--incremental-only", action="store_true",
                       help="only War and Peace's one-word change against its clean build")
     p.add_argument("--texts", nargs="+", metavar="FILE",
                    help="measure these texts only, keeping the other texts' last figures")
     p.add_argument("--out", default=str(ROOT / "BENCHMARKS.md"), help="file to write the tables to")
+    p.add_argument("--catalog", type=int, metavar="N",
+                   help="also build a catalog of N short texts: per-worker memory as it grows "
+                        "(not by default: 1,000 texts take hours on two cores)")
     p.add_argument("--child-stages", help=argparse.SUPPRESS)
+    p.add_argument("--child-catalog", nargs=3, help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args.child_stages:
         json.dump(stages_child(Path(args.child_stages)), sys.stdout)
         return 0
+    if args.child_catalog:
+        return _catalog_child(*map(Path, args.child_catalog))
 
     def log(message):
         print(message, file=sys.stderr, flush=True)
@@ -555,7 +641,7 @@ def main(argv=None) -> int:
     how = " ".join(argv if argv is not None else sys.argv[1:])
     rows = []
     with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
-        if not (args.scaling_only or args.incremental_only):
+        if not (args.scaling_only or args.incremental_only) and args.only != "catalog":
             paths = ([SPEECH] if args.only else
                      [Path(t) for t in args.texts] if args.texts else texts_to_bench(args.novel))
             # A full run starts afresh; --texts re-measures those texts and keeps the others.
@@ -600,6 +686,14 @@ def main(argv=None) -> int:
                 update_file(Path(args.out), block)
                 print(block)
                 rows += targets([], scale)
+        if args.catalog:
+            log(f"a catalog of {args.catalog} texts")
+            load = os.getloadavg()[0]
+            found = catalog(args.catalog, Path(tmp), log)
+            block = catalog_report(found, how, machine(), (load, os.getloadavg()[0]))
+            update_file(Path(args.out), block)
+            print(block)
+            rows.append(catalog_target(found))
     failed = [name for name, ok, _ in rows if not ok]
     log(f"FAIL: {len(failed)} target(s) missed: {'; '.join(failed)}" if failed
         else "PASS: every target measured was met")

@@ -78,3 +78,17 @@ def test_corpus_report_gives_a_verdict():
     assert "- **PASS** Whole corpus: two cores ≥ 1.8× faster than one: 100.0 s / 52.0 s = 1.92×" in block
     runs[2] = bench.Run(60.0, 97.0, 950.0)
     assert "- **FAIL** Whole corpus" in bench.corpus_report(runs, "", ["facts"], (0.1, 0.2))
+
+
+def test_catalog_report_shows_the_memory_curve_and_a_verdict():
+    run = {"seconds": 10.0, "cpu": 18.0, "rss_mb": 300.0}
+    workers = [("a.txt", 200.0)] * 10 + [("b.txt", 300.0)] * 9 + [("b.txt", 305.0)]
+    found = {"count": 20, "build": run, "noop": run, "workers": workers}
+    block = bench.catalog_report(found, "--catalog 20", ["facts"], (0.1, 0.2))
+    start, end = bench.MARKERS["catalog"]
+    assert block.startswith(start) and block.endswith(end)
+    assert "| 1–2 | 200 | 200 |" in block and "| 19–20 | 302 | 305 |" in block
+    assert "- **PASS** Catalog: per-worker memory flat" in block      # a step between texts
+    assert "b.txt: 300 → 305 MB" in block
+    found["workers"] = workers[:-1] + [("b.txt", 340.0)]               # a text's copy grew
+    assert "- **FAIL** Catalog" in bench.catalog_report(found, "", [], (0.1, 0.2))
