@@ -845,9 +845,9 @@ def test_parts_share_the_builds_pool(monkeypatch, tmp_path, slots, others, most)
 
     here = os.getpid()
 
-    def timed(html_for, pad):
+    def timed(html_for, pad, *fonts):
         started = time.monotonic()
-        result = laid_out(html_for, pad)
+        result = laid_out(html_for, pad, *fonts)
         if os.getpid() != here:                     # a part (the front matter is set here)
             with open(log, "a") as f:
                 f.write(f"{started} {time.monotonic()}\n")
