@@ -680,12 +680,13 @@ def test_inside_margin_grows_with_page_count():
 
     from lxml import etree
 
+    from pipeline.fonts import typefaces
     from pipeline.writers.pdf import PdfOptions, page_css
 
     def inside_mm(chars: int, direction="ltr") -> float:
         body = etree.fromstring(f"<div><p>{'word ' * (chars // 5)}</p></div>")
         doc = SimpleNamespace(body=body, notes={}, chapters=[], title="T", language="en",
-                              direction=direction)
+                              direction=direction, fonts=typefaces("en"))
         css = page_css(doc, PdfOptions())
         left, right = re.search(r"@page :right \{ margin-left: ([\d.]+)mm; margin-right: ([\d.]+)mm",
                                 css).groups()
@@ -818,10 +819,10 @@ def test_a_failing_part_fails_the_build(monkeypatch):
 
     laid_out = pdf_parts.lay_out_part
 
-    def failing(html_for, pad):
+    def failing(html_for, pad, fonts):
         if "Part Two" in html_for(frozenset()) and "Contents" not in html_for(frozenset()):
             raise MemoryError
-        return laid_out(html_for, pad)
+        return laid_out(html_for, pad, fonts)
 
     monkeypatch.setattr(pdf_parts, "lay_out_part", failing)
     markdown = (FIXTURES / "book.md").read_text().replace("language: en", "language: en\npdf-parts: 2")
