@@ -73,6 +73,13 @@ Read [CONTRIBUTING](CONTRIBUTING.md) first. <a href="javascript:alert(1)">Not a 
 """
 
 
+def rezip(path: Path, parts: dict[str, bytes]) -> None:
+    """Write an office or EPUB package again with some of its parts changed."""
+    with zipfile.ZipFile(path, "w") as out:
+        for name, data in parts.items():
+            out.writestr(name, data)
+
+
 def png(width: int, height: int, rgb: tuple[int, int, int]) -> bytes:
     rows = b"".join(b"\x00" + bytes(rgb) * width for _ in range(height))
 
@@ -201,9 +208,7 @@ def word_code_docx(path: Path) -> tuple[str, str]:
     parts["word/styles.xml"] = parts["word/styles.xml"].replace(b"</w:styles>", (
         '<w:style w:type="paragraph" w:styleId="HTMLPreformatted"><w:name w:val="HTML Preformatted"/>'
         '<w:basedOn w:val="Normal"/></w:style></w:styles>').encode())
-    with zipfile.ZipFile(path, "w") as out:
-        for name, data in parts.items():
-            out.writestr(name, data)
+    rezip(path, parts)
     return by_style, by_font
 
 
@@ -239,9 +244,7 @@ def test_a_manuscript_typed_in_courier_is_prose(tmp_path):
             r.insert(0, rpr)
         etree.SubElement(rpr, f"{{{w}}}rFonts").set(f"{{{w}}}ascii", "Courier New")
     parts["word/document.xml"] = etree.tostring(doc)
-    with zipfile.ZipFile(path, "w") as out:
-        for name, data in parts.items():
-            out.writestr(name, data)
+    rezip(path, parts)
     md, _, _ = normalize(path)
     body = Document.from_markdown(md, "typed").body
     assert not list(body.iter("pre", "code"))
@@ -293,9 +296,7 @@ def test_odt_paragraphs_in_a_fixed_pitch_font_are_code(tmp_path):
         old.addnext(p)
     old.getparent().remove(old)
     parts["content.xml"] = etree.tostring(content)
-    with zipfile.ZipFile(path, "w") as out:
-        for name, data in parts.items():
-            out.writestr(name, data)
+    rezip(path, parts)
     md, _, _ = normalize(path)
     body = Document.from_markdown(md, "mono").body
     assert ["".join(p.itertext()) for p in body.iter("pre")] == ["\n".join(listing)]
